@@ -1,0 +1,29 @@
+#pragma once
+// Stochastic Heun for additive noise (an SRA-type two-stage scheme):
+//   y* = y + f(y,t) dt + G dW,    y+ = y + 1/2 (f(y,t) + f(y*,t+dt)) dt + G dW,   G = G(t + dt/2).
+// Strong order 1 and weak order 2 for additive noise (Kloeden & Platen 1992, section 15.1;
+// the orders are measured in tests/core/heun.test.cpp). For multiplicative noise Heun converges
+// to the Stratonovich solution, so it is restricted to additive noise here.
+#include "sdescore/solvers/stepper.hpp"
+
+namespace sdescore {
+
+struct Heun {
+  static constexpr std::string_view name = "heun";
+  template <class M>
+  static constexpr int noise_dim = M::noise_dim;
+  template <class M>
+  static constexpr bool supports = is_additive_v<M>;
+
+  template <SdeModel M>
+  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt,
+               const Vec<double, M::noise_dim>& dW) const {
+    static_assert(supports<M>, "stochastic Heun is for additive noise (it targets Stratonovich otherwise)");
+    const Vec<double, M::state_dim> noise = m.diffusion(y, t + 0.5 * dt) * dW;
+    const Vec<double, M::state_dim> f0 = m.drift(y, t);
+    const Vec<double, M::state_dim> ypred = y + f0 * dt + noise;
+    y += 0.5 * (f0 + m.drift(ypred, t + dt)) * dt + noise;
+  }
+};
+
+}  // namespace sdescore

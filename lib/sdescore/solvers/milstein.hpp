@@ -1,0 +1,41 @@
+#pragma once
+// Milstein for diagonal (or additive) noise:
+//   y_i += f_i dt + g_i dW_i + 1/2 g_i (d g_i / d y_i) (dW_i^2 - dt),   g_i = G_ii(y, t).
+// Strong order 1. The derivative d g_i / d y_i comes from forward-mode autodiff of `diffusion`.
+#include <Eigen/Dense>
+#include <unsupported/Eigen/AutoDiff>
+
+#include "sdescore/solvers/stepper.hpp"
+
+namespace sdescore {
+
+struct Milstein {
+  static constexpr std::string_view name = "milstein";
+  template <class M>
+  static constexpr int noise_dim = M::noise_dim;
+  template <class M>
+  static constexpr bool supports = is_additive_v<M> || is_diagonal_v<M>;
+
+  template <SdeModel M>
+  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt,
+               const Vec<double, M::noise_dim>& dW) const {
+    static_assert(supports<M>, "Milstein here needs additive or diagonal noise");
+    constexpr int D = M::state_dim;
+    if constexpr (is_additive_v<M>) {
+      y += m.drift(y, t) * dt + m.diffusion(y, t) * dW;  // the Milstein correction vanishes
+    } else {
+      using AD = Eigen::AutoDiffScalar<Vec<double, D>>;
+      Vec<AD, D> ya;
+      for (int i = 0; i < D; ++i) ya(i) = AD(y(i), D, i);
+      const Mat<AD, D, D> Ga = m.diffusion(ya, AD(t));
+      const Vec<double, D> f = m.drift(y, t);
+      for (int i = 0; i < D; ++i) {
+        const double g = Ga(i, i).value();
+        const double dg = Ga(i, i).derivatives().size() ? Ga(i, i).derivatives()(i) : 0.0;
+        y(i) += f(i) * dt + g * dW(i) + 0.5 * g * dg * (dW(i) * dW(i) - dt);
+      }
+    }
+  }
+};
+
+}  // namespace sdescore
