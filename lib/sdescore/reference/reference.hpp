@@ -1,0 +1,8 @@
+#pragma once
+/// \file
+/// Umbrella header of the reference layer: grids, Fokker-Planck solver, snapshots and score
+/// errors, analytic reference laws (docs/reference.md).
+#include "sdescore/reference/analytic.hpp"
+#include "sdescore/reference/fokker_planck.hpp"
+#include "sdescore/reference/grid.hpp"
+#include "sdescore/reference/snapshot.hpp"
