@@ -1,0 +1,197 @@
+#include "sdescore/io/atomic.hpp"
+
+#include "sdescore/io/detail/hdf5.hpp"
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sdescore::io {
+namespace fs = std::filesystem;
+
+namespace {
+
+// ---- signal-safe registry: fixed slots, each claimed with an atomic state ---------------
+constexpr std::size_t kSlots = 64;
+constexpr std::size_t kPathMax = 4096;
+struct Slot {
+  std::atomic<int> state{0};  // 0 free, 1 being written, 2 live
+  char path[kPathMax];
+};
+std::array<Slot, kSlots> g_slots;
+std::atomic<unsigned> g_counter{0};
+
+struct sigaction g_old_int, g_old_term;
+std::atomic<bool> g_installed{false};
+
+extern "C" void cleanup_handler(int sig) {
+  remove_registered_temp_files();
+  // Restore the previous disposition and re-raise so the process ends as it would have.
+  sigaction(sig, sig == SIGINT ? &g_old_int : &g_old_term, nullptr);
+  raise(sig);
+}
+
+}  // namespace
+
+void remove_registered_temp_files() noexcept {
+  for (auto& s : g_slots) {
+    int expected = 2;
+    if (s.state.compare_exchange_strong(expected, 1)) {
+      ::unlink(s.path);
+      s.state.store(0);
+    }
+  }
+}
+
+void register_temp_path(const fs::path& temp) {
+  const std::string p = fs::absolute(temp).string();
+  if (p.size() >= kPathMax) throw IoError("temporary path '" + p + "' is too long");
+  for (auto& s : g_slots) {
+    int expected = 0;
+    if (s.state.compare_exchange_strong(expected, 1)) {
+      std::memcpy(s.path, p.c_str(), p.size() + 1);
+      s.state.store(2);
+      return;
+    }
+  }
+  throw IoError("too many output files open at once (at most 64 temporaries); cannot register '" + p + "'");
+}
+
+void unregister_temp_path(const fs::path& temp) {
+  std::error_code ec;
+  const std::string p = fs::absolute(temp, ec).string();
+  for (auto& s : g_slots) {
+    int expected = 2;
+    if (s.state.compare_exchange_strong(expected, 1)) {
+      if (p == s.path) {
+        s.state.store(0);
+        return;
+      }
+      s.state.store(2);
+    }
+  }
+}
+
+void install_signal_cleanup() {
+  if (g_installed.exchange(true)) return;
+  struct sigaction sa {};
+  sa.sa_handler = cleanup_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, &g_old_int);
+  sigaction(SIGTERM, &sa, &g_old_term);
+}
+
+fs::path temp_path_for(const fs::path& target) {
+  const unsigned n = g_counter.fetch_add(1);
+  fs::path dir = target.parent_path();
+  std::string name(1, '.');
+  name += target.filename().string();
+  name += ".tmp-";
+  name += std::to_string(::getpid());
+  name += '-';
+  name += std::to_string(n);
+  return dir.empty() ? fs::path(name) : dir / name;
+}
+
+void check_writable_target(const fs::path& target, bool overwrite) {
+  if (target.empty() || !target.has_filename())
+    throw IoError("output path '" + target.string() + "' does not name a file");
+  std::error_code ec;
+  auto st = fs::status(target, ec);
+  if (fs::exists(st)) {
+    if (fs::is_directory(st)) throw IoError("output path '" + target.string() + "' is a directory");
+    if (!overwrite)
+      throw IoError("output file '" + target.string() +
+                    "' already exists; refusing to overwrite it (pass --force, i.e. overwrite=true, to replace it)");
+  }
+  fs::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec))
+    throw IoError("cannot write '" + target.string() + "': directory '" + dir.string() + "' does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw IoError("cannot write '" + target.string() + "': directory '" + dir.string() +
+                  "' is not writable (" + std::strerror(errno) + ")");
+}
+
+AtomicFile::AtomicFile(fs::path target, bool overwrite) : target_(std::move(target)), overwrite_(overwrite) {
+  detail::silence_hdf5_errors();
+  check_writable_target(target_, overwrite_);
+  temp_ = temp_path_for(target_);
+  register_temp_path(temp_);
+  try {
+    detail::Hid fapl = detail::checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list");
+    // Strong close: commit() closes every object still open in the file.
+    detail::check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), "cannot set the file close degree");
+    // 1.8 object headers: dense attribute storage (long command lines, many parameters).
+    detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST),
+                  "cannot set the HDF5 format bounds");
+    hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    if (f < 0)
+      throw IoError("cannot create output file '" + target_.string() + "' (temporary '" + temp_.string() +
+                    "'): check that its directory is writable and the disk is not full");
+    file_id_ = f;
+    root_ = Group::adopt(detail::checked(H5Gopen2(f, "/", H5P_DEFAULT), "cannot open root group").release());
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+AtomicFile::AtomicFile(AtomicFile&& o) noexcept
+    : target_(std::move(o.target_)),
+      temp_(std::move(o.temp_)),
+      overwrite_(o.overwrite_),
+      committed_(o.committed_),
+      file_id_(std::exchange(o.file_id_, -1)),
+      root_(std::move(o.root_)) {
+  o.committed_ = true;  // the moved-from object owns nothing
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) discard();
+}
+
+void AtomicFile::discard() noexcept {
+  root_ = Group();
+  if (file_id_ >= 0) {
+    if (H5Iis_valid(file_id_) > 0) H5Fclose(file_id_);
+    file_id_ = -1;
+  }
+  if (!temp_.empty() && !committed_) {
+    std::error_code ec;
+    fs::remove(temp_, ec);
+    unregister_temp_path(temp_);
+  }
+}
+
+void AtomicFile::commit() {
+  if (committed_) throw IoError("output file '" + target_.string() + "' was already committed");
+  if (file_id_ < 0) throw IoError("output file '" + target_.string() + "' was discarded; nothing to commit");
+  const std::string what = "cannot finish output file '" + target_.string() + "' (temporary '" + temp_.string() + "')";
+  detail::check(H5Fflush(file_id_, H5F_SCOPE_GLOBAL), what + ": flush failed");
+  root_ = Group();
+  herr_t st = H5Fclose(file_id_);  // strong close: closes every remaining handle
+  file_id_ = -1;
+  detail::check(st, what + ": close failed");
+  // Data on disk before the rename makes it visible.
+  int fd = ::open(temp_.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  std::error_code ec;
+  if (!overwrite_ && fs::exists(target_, ec))
+    throw IoError("output file '" + target_.string() +
+                  "' appeared while writing; refusing to overwrite it (pass --force, i.e. overwrite=true, to replace it)");
+  if (::rename(temp_.c_str(), target_.c_str()) != 0)
+    throw IoError(what + ": rename onto the target failed (" + std::strerror(errno) + ")");
+  committed_ = true;
+  unregister_temp_path(temp_);
+}
+
+}  // namespace sdescore::io

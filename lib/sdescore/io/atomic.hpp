@@ -1,0 +1,67 @@
+#pragma once
+// Atomic output: every file is written to a temporary sibling and renamed onto its
+// target by commit(). Destroying an uncommitted AtomicFile (exception, early return)
+// deletes the temporary and leaves any existing target byte-for-byte untouched.
+//
+// Interrupts: install_signal_cleanup() installs SIGINT/SIGTERM handlers that unlink
+// every temporary still registered by a live AtomicFile, then restore the previous
+// disposition and re-raise the signal (so the exit status still says "killed by SIGINT").
+#include "sdescore/io/h5.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace sdescore::io {
+
+/// The temporary path used for `target`: "<dir>/.<name>.tmp-<pid>-<n>", n counting
+/// the temporaries this process has made.
+std::filesystem::path temp_path_for(const std::filesystem::path& target);
+
+/// Throws IoError if `target` cannot be written: it exists and `overwrite` is false
+/// (the message names the path and mentions --force), it is a directory, or its
+/// directory does not exist or is not writable.
+void check_writable_target(const std::filesystem::path& target, bool overwrite);
+
+/// Process-wide registry of live temporaries (async-signal-safe to read; at most 64).
+void register_temp_path(const std::filesystem::path& temp);
+void unregister_temp_path(const std::filesystem::path& temp);
+/// Installs SIGINT and SIGTERM handlers that unlink the registered temporaries and
+/// re-raise. Idempotent; apps call it once at start-up.
+void install_signal_cleanup();
+/// Unlinks every registered temporary now (what the handler does), and clears the registry.
+void remove_registered_temp_files() noexcept;
+
+/// A new HDF5 file written atomically onto `target`.
+class AtomicFile {
+ public:
+  /// Checks the target (see check_writable_target) and creates the temporary.
+  AtomicFile(std::filesystem::path target, bool overwrite);
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&&) = delete;
+  /// Without commit(): closes and deletes the temporary.
+  ~AtomicFile();
+
+  /// Root group of the temporary file (invalid after commit/discard).
+  Group root() const { return root_; }
+  /// Flushes, closes every handle into the file, fsyncs and renames it onto the target.
+  /// Re-checks the overwrite rule first. After commit, handles into the file are closed.
+  void commit();
+  /// Closes and deletes the temporary without touching the target.
+  void discard() noexcept;
+  bool committed() const { return committed_; }
+  bool open() const { return file_id_ >= 0 && !committed_; }
+  const std::filesystem::path& target() const { return target_; }
+  const std::filesystem::path& temp_path() const { return temp_; }
+
+ private:
+  std::filesystem::path target_;
+  std::filesystem::path temp_;
+  bool overwrite_ = false;
+  bool committed_ = false;
+  std::int64_t file_id_ = -1;
+  Group root_;
+};
+
+}  // namespace sdescore::io

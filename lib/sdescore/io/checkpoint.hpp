@@ -1,0 +1,33 @@
+#pragma once
+// Checkpoints: the full simulator state, written atomically. A checkpoint is an ensemble
+// file with exactly one snapshot plus a /checkpoint marker group, so it can also be used
+// wherever an ensemble file is read (e.g. sdesim --init file:ckpt.h5).
+#include "sdescore/io/run_info.hpp"
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace sdescore::io {
+
+struct Checkpoint {
+  RunInfo run;                 ///< model, parameters, stepper, dt, seed, path range, ...
+  std::int64_t step = 0;       ///< index of the step the state belongs to
+  double time = 0.0;           ///< time of the state
+  Eigen::MatrixXd positions;   ///< (paths x dim)
+  std::string name = "ensemble";
+};
+
+/// Writes `c` atomically to `path` (temporary + rename). With overwrite=false an existing
+/// file is an IoError; periodic checkpointing passes overwrite=true.
+void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c, bool overwrite);
+/// Reads a checkpoint; IoError if the file is not one (no /checkpoint group).
+Checkpoint read_checkpoint(const std::filesystem::path& path);
+
+/// Throws ConfigError naming the first difference if the checkpointed run and the
+/// current one differ in model, model parameters (names and exact values), stepper or dt.
+void require_same_run(const RunInfo& checkpoint, const RunInfo& current);
+
+}  // namespace sdescore::io

@@ -1,0 +1,56 @@
+#pragma once
+// Private: datasets that grow along a leading, unlimited "snapshot" axis, and the
+// snapshot/time/step triple that labels them (shared by trajectory and statistics writers).
+#include "sdescore/io/detail/hdf5.hpp"
+
+#include <string>
+#include <vector>
+
+namespace sdescore::io::detail {
+
+/// A dataset of shape (snapshot, slab...) with snapshot unlimited, chunked as
+/// (1, chunk...), optionally gzip+shuffle compressed.
+class GrowingDataset {
+ public:
+  GrowingDataset() = default;
+  GrowingDataset(hid_t group, const std::string& name, hid_t file_type, std::vector<hsize_t> slab,
+                 std::vector<hsize_t> chunk_slab, int gzip_level);
+  /// Writes slab number s (extending the dataset to s+1 snapshots) from `data` (row-major).
+  void write(hsize_t s, hid_t mem_type, const void* data);
+  hid_t id() const { return ds_.get(); }
+
+ private:
+  Hid ds_;
+  std::vector<hsize_t> slab_;
+};
+
+/// Creates the 1-D unlimited "snapshot" index scale, "time" and "step" in `group`.
+class SnapshotSeries {
+ public:
+  SnapshotSeries() = default;
+  explicit SnapshotSeries(hid_t group);
+  /// Appends one snapshot label; returns its index.
+  hsize_t append(double t, std::int64_t step);
+  hsize_t size() const { return n_; }
+  hid_t snapshot_scale() const { return snapshot_.id(); }
+  hid_t time() const { return time_.id(); }
+  hid_t step() const { return step_.id(); }
+
+ private:
+  GrowingDataset snapshot_, time_, step_;
+  hsize_t n_ = 0;
+};
+
+/// Makes a fixed-length 1-D int64 dimension scale `name` in `group` with `values`.
+Hid make_index_scale(hid_t group, const std::string& name, const std::vector<std::int64_t>& values);
+/// Attaches `scale` to axis `axis` of `ds`.
+void attach(hid_t ds, hid_t scale, unsigned axis);
+/// Checks a gzip level (0..9) and that the filter is available.
+void check_gzip_level(int level);
+/// Reads the hyperslab start/count of dataset `ds` into `out` (row-major, mem type `mt`).
+void read_hyperslab(hid_t ds, const std::vector<hsize_t>& start, const std::vector<hsize_t>& count, hid_t mt,
+                    void* out);
+/// Shape of a dataset.
+std::vector<hsize_t> shape_of(hid_t ds);
+
+}  // namespace sdescore::io::detail

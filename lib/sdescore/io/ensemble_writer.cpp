@@ -1,0 +1,162 @@
+#include "sdescore/io/ensemble_writer.hpp"
+
+#include "sdescore/io/detail/series.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace sdescore::io {
+using namespace detail;
+
+struct EnsembleWriter::Impl {
+  std::int64_t n_paths = 0, dim = 0;
+  Group particle;  // particles/<name>
+  Group position;  // particles/<name>/position
+  SnapshotSeries series;
+  GrowingDataset value;
+  Hid path_scale, dim_scale;
+  std::vector<double> slab;  // one snapshot, row-major (path, dim); allocated on first need
+  // block-wise state
+  bool in_snapshot = false;
+  double pending_t = 0;
+  std::int64_t pending_step = 0;
+  std::vector<unsigned char> covered;
+  std::int64_t n_covered = 0;
+
+  void ensure_slab() {
+    if (slab.empty()) slab.resize(static_cast<std::size_t>(n_paths * dim));
+  }
+  void write(const double* row_major, double t, std::int64_t step) {
+    if (in_snapshot)
+      throw IoError("cannot append a whole snapshot to " + where(position.id()) +
+                    " while a block-wise snapshot is open (call end_snapshot first)");
+    value.write(series.size(), H5T_NATIVE_DOUBLE, row_major);
+    series.append(t, step);
+  }
+};
+
+EnsembleWriter::EnsembleWriter(OutputFile& file, std::int64_t n_paths, std::int64_t dim, EnsembleOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  if (n_paths < 1) throw ConfigError("ensemble writer: n_paths = " + std::to_string(n_paths) + " must be >= 1");
+  if (dim < 1) throw ConfigError("ensemble writer: dim = " + std::to_string(dim) + " must be >= 1");
+  if (options.name.empty() || options.name.find('/') != std::string::npos)
+    throw ConfigError("ensemble name '" + options.name + "' is invalid: it must be non-empty and contain no '/'");
+  if (!options.coordinate_names.empty() && static_cast<std::int64_t>(options.coordinate_names.size()) != dim)
+    throw ConfigError("ensemble writer: " + std::to_string(options.coordinate_names.size()) +
+                      " coordinate names given for dim = " + std::to_string(dim));
+  check_gzip_level(options.compression);
+  if (file.info().path_count == 0) file.set_path_count(n_paths);
+  else if (file.info().path_count != n_paths)
+    throw ConfigError("ensemble writer: the run info says path_count = " + std::to_string(file.info().path_count) +
+                      " but the writer was given n_paths = " + std::to_string(n_paths));
+  auto& m = *impl_;
+  m.n_paths = n_paths;
+  m.dim = dim;
+  Group root = file.root();
+  const std::string base = "particles/" + options.name;
+  if (root.has(base)) throw IoError("file '" + file.target().string() + "' already has a group /" + base);
+  m.particle = root.require_group(base);
+  Group box = m.particle.require_group("box");
+  box.set_attr("dimension", dim);
+  box.set_attr("boundary", std::vector<std::string>(static_cast<std::size_t>(dim), "none"));
+  m.position = m.particle.require_group("position");
+  hid_t g = m.position.id();
+
+  m.series = SnapshotSeries(g);
+  // Chunk: one snapshot, as many whole paths as fit in chunk_bytes, all coordinates.
+  const std::size_t row_bytes = sizeof(double) * static_cast<std::size_t>(dim);
+  const auto paths_per_chunk = static_cast<hsize_t>(
+      std::clamp<std::int64_t>(static_cast<std::int64_t>(options.chunk_bytes / row_bytes), 1, n_paths));
+  m.value = GrowingDataset(g, "value", H5T_IEEE_F64LE, {hsize_t(n_paths), hsize_t(dim)},
+                           {paths_per_chunk, hsize_t(dim)}, options.compression);
+  std::vector<std::int64_t> paths(static_cast<std::size_t>(n_paths)), dims(static_cast<std::size_t>(dim));
+  std::iota(paths.begin(), paths.end(), file.info().path_first);
+  std::iota(dims.begin(), dims.end(), std::int64_t{0});
+  m.path_scale = make_index_scale(g, "path", paths);
+  m.dim_scale = make_index_scale(g, "dim", dims);
+  attach(m.value.id(), m.series.snapshot_scale(), 0);
+  attach(m.value.id(), m.path_scale.get(), 1);
+  attach(m.value.id(), m.dim_scale.get(), 2);
+  // CF-style auxiliary coordinates: xarray turns time and step into coordinates of value.
+  Group value_attrs = Group::adopt((H5Iinc_ref(m.value.id()), m.value.id()));
+  value_attrs.set_attr("coordinates", std::string("time step"));
+  if (!options.coordinate_names.empty()) {
+    Group dim_attrs = Group::adopt((H5Iinc_ref(m.dim_scale.get()), m.dim_scale.get()));
+    dim_attrs.set_attr("coordinate_names", options.coordinate_names);
+  }
+}
+
+EnsembleWriter::~EnsembleWriter() = default;
+EnsembleWriter::EnsembleWriter(EnsembleWriter&&) noexcept = default;
+EnsembleWriter& EnsembleWriter::operator=(EnsembleWriter&&) noexcept = default;
+
+void EnsembleWriter::append(const Eigen::Ref<const Eigen::MatrixXd>& x, double t, std::int64_t step) {
+  auto& m = *impl_;
+  if (x.rows() != m.n_paths || x.cols() != m.dim)
+    throw ConfigError("ensemble writer: snapshot has shape (" + std::to_string(x.rows()) + ", " +
+                      std::to_string(x.cols()) + ") but (n_paths, dim) = (" + std::to_string(m.n_paths) + ", " +
+                      std::to_string(m.dim) + ")");
+  m.ensure_slab();
+  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(m.slab.data(), m.n_paths,
+                                                                                      m.dim) = x;
+  m.write(m.slab.data(), t, step);
+}
+
+void EnsembleWriter::append_row_major(const double* x, double t, std::int64_t step) { impl_->write(x, t, step); }
+
+void EnsembleWriter::append_dim_major(const double* x, double t, std::int64_t step, std::int64_t stride) {
+  auto& m = *impl_;
+  if (stride == 0) stride = m.n_paths;
+  if (stride < m.n_paths)
+    throw ConfigError("ensemble writer: dim-major stride " + std::to_string(stride) + " is smaller than n_paths = " +
+                      std::to_string(m.n_paths));
+  m.ensure_slab();
+  for (std::int64_t p = 0; p < m.n_paths; ++p)
+    for (std::int64_t d = 0; d < m.dim; ++d) m.slab[static_cast<std::size_t>(p * m.dim + d)] = x[d * stride + p];
+  m.write(m.slab.data(), t, step);
+}
+
+void EnsembleWriter::begin_snapshot(double t, std::int64_t step) {
+  auto& m = *impl_;
+  if (m.in_snapshot) throw IoError("ensemble writer: begin_snapshot called twice without end_snapshot");
+  m.ensure_slab();
+  m.in_snapshot = true;
+  m.pending_t = t;
+  m.pending_step = step;
+  m.covered.assign(static_cast<std::size_t>(m.n_paths), 0);
+  m.n_covered = 0;
+}
+
+void EnsembleWriter::write_paths(std::int64_t first, const Eigen::Ref<const Eigen::MatrixXd>& block) {
+  auto& m = *impl_;
+  if (!m.in_snapshot) throw IoError("ensemble writer: write_paths called outside begin_snapshot/end_snapshot");
+  if (first < 0 || first + block.rows() > m.n_paths || block.cols() != m.dim)
+    throw ConfigError("ensemble writer: block of " + std::to_string(block.rows()) + " paths x " +
+                      std::to_string(block.cols()) + " coordinates at path " + std::to_string(first) +
+                      " does not fit (n_paths, dim) = (" + std::to_string(m.n_paths) + ", " + std::to_string(m.dim) +
+                      ")");
+  for (Eigen::Index r = 0; r < block.rows(); ++r) {
+    auto p = static_cast<std::size_t>(first + r);
+    if (m.covered[p]) throw ConfigError("ensemble writer: path " + std::to_string(p) + " written twice in one snapshot");
+    m.covered[p] = 1;
+    ++m.n_covered;
+    for (std::int64_t d = 0; d < m.dim; ++d) m.slab[p * static_cast<std::size_t>(m.dim) + d] = block(r, d);
+  }
+}
+
+void EnsembleWriter::end_snapshot() {
+  auto& m = *impl_;
+  if (!m.in_snapshot) throw IoError("ensemble writer: end_snapshot without begin_snapshot");
+  if (m.n_covered != m.n_paths)
+    throw ConfigError("ensemble writer: snapshot ended with " + std::to_string(m.n_covered) + " of " +
+                      std::to_string(m.n_paths) + " paths written");
+  m.in_snapshot = false;
+  m.write(m.slab.data(), m.pending_t, m.pending_step);
+}
+
+std::int64_t EnsembleWriter::snapshots() const { return static_cast<std::int64_t>(impl_->series.size()); }
+std::int64_t EnsembleWriter::n_paths() const { return impl_->n_paths; }
+std::int64_t EnsembleWriter::dim() const { return impl_->dim; }
+Group EnsembleWriter::group() const { return impl_->particle; }
+
+}  // namespace sdescore::io

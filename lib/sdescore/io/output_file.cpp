@@ -1,0 +1,15 @@
+#include "sdescore/io/output_file.hpp"
+
+namespace sdescore::io {
+
+OutputFile::OutputFile(std::filesystem::path target, const RunInfo& info, bool overwrite)
+    : file_(std::move(target), overwrite), info_(info) {
+  write_run_info(file_.root(), info_);
+}
+
+void OutputFile::set_path_count(std::int64_t n) {
+  info_.path_count = n;
+  root().group("parameters").set_attr("path_count", n);
+}
+
+}  // namespace sdescore::io
