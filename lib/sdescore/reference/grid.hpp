@@ -41,7 +41,9 @@ class Grid {
   /// Throws ConfigError naming the offending entry otherwise.
   explicit Grid(const GridSpec<N>& spec) : spec_(spec) {
     for (int d = 0; d < N; ++d) {
-      const std::string ds = "[" + std::to_string(d) + "]";
+      std::string ds = "[";  // built by appends: GCC 12 warns (-Wrestrict, PR105651) on "[" + to_string
+      ds += std::to_string(d);
+      ds += ']';
       require_finite("GridSpec: lower" + ds, spec.lower[d]);
       require_finite("GridSpec: upper" + ds, spec.upper[d]);
       if (!(spec.lower[d] < spec.upper[d]))
