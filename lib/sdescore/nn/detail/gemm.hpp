@@ -1,0 +1,55 @@
+#pragma once
+// Serial, deterministic GEMM on column-major buffers.
+//
+// Eigen's `C.noalias() = A * B` parallelises itself with OpenMP when called outside a parallel
+// region, and its cache blocking then depends on the thread count, so results would change in
+// the last bits with the number of threads. The network splits the batch into fixed chunks and
+// parallelises over chunks itself; inside, every product goes through this wrapper, which calls
+// Eigen's serial GEMM kernel directly (the same kernel `operator*` uses) with single-thread
+// blocking. Same inputs give the same bits on any thread count.
+#include <Eigen/Core>
+
+namespace sdescore::nn::detail {
+
+template <class T>
+using MatX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using VecX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+enum class Op { none, transpose };
+
+/// C (=|+=) alpha * op(A) * op(B). `accumulate == false` overwrites C.
+/// A, B, C are column-major views (blocks of whole columns, Maps with outer stride).
+template <class T>
+void gemm(Eigen::Ref<MatX<T>> c, const Eigen::Ref<const MatX<T>>& a, Op op_a,
+          const Eigen::Ref<const MatX<T>>& b, Op op_b, T alpha = T(1), bool accumulate = false) {
+  using Index = Eigen::Index;
+  const Index m = c.rows(), n = c.cols();
+  const Index k = op_a == Op::none ? a.cols() : a.rows();
+  eigen_assert((op_a == Op::none ? a.rows() : a.cols()) == m);
+  eigen_assert((op_b == Op::none ? b.rows() : b.cols()) == k);
+  eigen_assert((op_b == Op::none ? b.cols() : b.rows()) == n);
+  if (!accumulate) c.setZero();
+  if (m == 0 || n == 0 || k == 0) return;
+  using namespace Eigen;
+  internal::gemm_blocking_space<ColMajor, T, T, Dynamic, Dynamic, Dynamic, 1, false> blocking(m, n, k, 1, true);
+  const T* pa = a.data();
+  const T* pb = b.data();
+  const Index lda = a.outerStride(), ldb = b.outerStride();
+  T* pc = c.data();
+  const Index ldc = c.outerStride();
+  if (op_a == Op::none && op_b == Op::none)
+    internal::general_matrix_matrix_product<Index, T, ColMajor, false, T, ColMajor, false, ColMajor, 1>::run(
+        m, n, k, pa, lda, pb, ldb, pc, 1, ldc, alpha, blocking, nullptr);
+  else if (op_a == Op::transpose && op_b == Op::none)
+    internal::general_matrix_matrix_product<Index, T, RowMajor, false, T, ColMajor, false, ColMajor, 1>::run(
+        m, n, k, pa, lda, pb, ldb, pc, 1, ldc, alpha, blocking, nullptr);
+  else if (op_a == Op::none && op_b == Op::transpose)
+    internal::general_matrix_matrix_product<Index, T, ColMajor, false, T, RowMajor, false, ColMajor, 1>::run(
+        m, n, k, pa, lda, pb, ldb, pc, 1, ldc, alpha, blocking, nullptr);
+  else
+    internal::general_matrix_matrix_product<Index, T, RowMajor, false, T, RowMajor, false, ColMajor, 1>::run(
+        m, n, k, pa, lda, pb, ldb, pc, 1, ldc, alpha, blocking, nullptr);
+}
+
+}  // namespace sdescore::nn::detail

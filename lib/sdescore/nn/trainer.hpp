@@ -1,0 +1,137 @@
+#pragma once
+// Trainer-facing API: one network, its Adam optimiser, learning-rate schedule, EMA of the weights
+// and a probe generator, behind one call per training step. Evaluation uses the EMA weights.
+//
+//   nn::Trainer tr(nn::Architecture::score_model(2), opt);
+//   for (...) tr.step_regression(y, t, target, nn::LossWeights::scalar(w));   // DSM / local-DSM
+//   for (...) tr.step_ism(y, t, nn::DivergenceKind::exact);                    // ISM
+//   Eigen::MatrixXd s = tr.evaluate(y_eval, t_eval);
+//
+// Any other objective: step_custom(y, t, sigma_bar, divergence, loss) with loss(s, div) returning
+// a LossGradient (value, dL/ds, dL/d(div)).
+#include <cstdint>
+#include <utility>
+
+#include <Eigen/Core>
+
+#include "sdescore/nn/adam.hpp"
+#include "sdescore/nn/architecture.hpp"
+#include "sdescore/nn/ema.hpp"
+#include "sdescore/nn/loss.hpp"
+#include "sdescore/nn/mlp.hpp"
+#include "sdescore/nn/probes.hpp"
+#include "sdescore/nn/schedule.hpp"
+
+namespace sdescore::nn {
+
+struct TrainerOptions {
+  AdamOptions adam{};
+  LrSchedule schedule{};
+  EmaOptions ema{};
+  std::uint64_t seed = 0;  ///< parameter init and Hutchinson probes
+  Init init = Init::xavier_uniform;
+  ProbeKind probe_kind = ProbeKind::rademacher;
+  int probes_per_sample = 1;  ///< Hutchinson probes per sample
+  int threads = 0;            ///< <= 0: omp_get_max_threads(); results do not depend on it
+  Eigen::Index chunk_size = Workspace<float>::default_chunk_size;  ///< results do depend on it
+};
+
+struct StepStats {
+  double loss = 0;
+  double grad_norm = 0;  ///< before clipping
+  double lr = 0;
+  std::int64_t step = 0;  ///< steps taken so far, this one included
+};
+
+class Trainer {
+ public:
+  using Net = Mlp<float>;
+
+  explicit Trainer(Architecture arch, TrainerOptions opt = {})
+      : opt_(opt), net_(std::move(arch), opt.seed, opt.init), adam_(net_.num_parameters(), opt.adam), ema_(opt.ema),
+        probes_(opt.seed ^ 0x5bd1e9955bd1e995ull, opt.probe_kind), ws_(opt.chunk_size) {
+    opt_.schedule.validate();
+    if (opt_.probes_per_sample < 1)
+      throw ConfigError("trainer: probes_per_sample = " + std::to_string(opt_.probes_per_sample) +
+                        " is invalid: it must be >= 1");
+    ema_.update(net_.parameters());
+  }
+
+  /// Generic step: forward with the requested divergence, loss(s, div) -> LossGradient, backward,
+  /// clipped Adam step at the scheduled learning rate, EMA update.
+  template <class LossFn>
+  StepStats step_custom(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
+                        const Eigen::Ref<const Eigen::VectorXd>& sigma_bar, const Divergence& div, LossFn&& loss) {
+    net_.forward(points, times, sigma_bar, div, ws_, opt_.threads);
+    const LossGradient lg = loss(ws_.s(), ws_.divergence());
+    net_.backward(lg.dL_ds, lg.dL_ddiv, ws_, grad_, opt_.threads);
+    StepStats st;
+    st.loss = lg.value;
+    st.lr = opt_.schedule(adam_.steps());
+    st.grad_norm = adam_.step(net_.parameters(), grad_, st.lr);
+    ema_.update(net_.parameters());
+    st.step = adam_.steps();
+    return st;
+  }
+
+  /// Regression on targets (B x d): the weighted squared loss (DSM, local-DSM).
+  StepStats step_regression(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
+                            const Eigen::Ref<const Eigen::MatrixXd>& targets,
+                            const LossWeights& weights = LossWeights::uniform(),
+                            const Eigen::Ref<const Eigen::VectorXd>& sigma_bar = Eigen::VectorXd()) {
+    return step_custom(points, times, sigma_bar, Divergence::none(),
+                       [&](const Eigen::MatrixXd& s, const Eigen::VectorXd&) { return weighted_squared_loss(s, targets, weights); });
+  }
+
+  /// ISM step, L = (1/B) sum w_b (|s_b|^2 + 2 div s_b), with the exact or a Hutchinson divergence
+  /// (probes from the trainer's own counter-based generator, stream = step number).
+  StepStats step_ism(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
+                     DivergenceKind kind = DivergenceKind::exact,
+                     const Eigen::Ref<const Eigen::VectorXd>& weights = Eigen::VectorXd(),
+                     const Eigen::Ref<const Eigen::VectorXd>& sigma_bar = Eigen::VectorXd()) {
+    Divergence div;
+    if (kind == DivergenceKind::exact)
+      div = Divergence::exact();
+    else if (kind == DivergenceKind::hutchinson)
+      div = Divergence::hutchinson(probes_.draw(static_cast<std::uint64_t>(adam_.steps()), points.rows(),
+                                                net_.architecture().input_dim, opt_.probes_per_sample));
+    else
+      throw ConfigError("trainer: step_ism needs a divergence: exact or hutchinson, not none");
+    return step_custom(points, times, sigma_bar, div,
+                       [&](const Eigen::MatrixXd& s, const Eigen::VectorXd& dv) { return ism_loss(s, dv, weights); });
+  }
+
+  /// s at n points with the EMA weights (n x d).
+  Eigen::MatrixXd evaluate(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
+                           const Eigen::Ref<const Eigen::VectorXd>& sigma_bar = Eigen::VectorXd()) const {
+    return ema_model().evaluate(points, times, sigma_bar, opt_.threads);
+  }
+
+  /// The network with the EMA weights (for saving or evaluation).
+  Net ema_model() const {
+    Net m = net_;
+    m.set_parameters(ema_.average());
+    return m;
+  }
+  /// The network with the raw (last optimiser step) weights.
+  const Net& model() const { return net_; }
+  Net& model() { return net_; }
+  const Adam<float>& optimizer() const { return adam_; }
+  const Ema<float>& ema() const { return ema_; }
+  Ema<float>& ema() { return ema_; }
+  const TrainerOptions& options() const { return opt_; }
+  std::int64_t steps() const { return adam_.steps(); }
+  /// Gradient of the last step (after clipping).
+  const Net::Vector& last_gradient() const { return grad_; }
+
+ private:
+  TrainerOptions opt_;
+  Net net_;
+  Adam<float> adam_;
+  Ema<float> ema_;
+  ProbeGenerator probes_;
+  Workspace<float> ws_;
+  Net::Vector grad_;
+};
+
+}  // namespace sdescore::nn
