@@ -33,6 +33,23 @@ ObservablesWriter::ObservablesWriter(OutputFile& file, std::int64_t dim, Observa
     throw ConfigError("observables writer: " + std::to_string(o.coordinate_names.size()) +
                       " coordinate names given for dim = " + std::to_string(dim));
   check_gzip_level(o.compression);
+  if (o.histogram) {
+    const auto& h = *o.histogram;
+    const auto n_hist = static_cast<std::int64_t>(h.coordinates.size());
+    if (n_hist < 1 || h.bin_edges.rows() != n_hist || h.bin_edges.cols() < 2)
+      throw ConfigError("observables writer: histogram bin_edges must be (" + std::to_string(n_hist) +
+                        " coordinates x bins+1 >= 2) but is (" + std::to_string(h.bin_edges.rows()) + " x " +
+                        std::to_string(h.bin_edges.cols()) + ")");
+    for (auto c : h.coordinates)
+      if (c < 0 || c >= dim)
+        throw ConfigError("observables writer: histogram coordinate " + std::to_string(c) + " is not in [0, " +
+                          std::to_string(dim) + ")");
+    for (Eigen::Index r = 0; r < h.bin_edges.rows(); ++r)
+      for (Eigen::Index c = 1; c < h.bin_edges.cols(); ++c)
+        if (!(h.bin_edges(r, c) > h.bin_edges(r, c - 1)))
+          throw ConfigError("observables writer: histogram bin edges of coordinate " +
+                            std::to_string(h.coordinates[static_cast<std::size_t>(r)]) + " are not increasing");
+  }
   auto& m = *impl_;
   m.dim = dim;
   Group root = file.root();
@@ -58,19 +75,6 @@ ObservablesWriter::ObservablesWriter(OutputFile& file, std::int64_t dim, Observa
   if (o.histogram) {
     const auto& h = *o.histogram;
     m.n_hist = static_cast<std::int64_t>(h.coordinates.size());
-    if (m.n_hist < 1 || h.bin_edges.rows() != m.n_hist || h.bin_edges.cols() < 2)
-      throw ConfigError("observables writer: histogram bin_edges must be (" + std::to_string(m.n_hist) +
-                        " coordinates x bins+1 >= 2) but is (" + std::to_string(h.bin_edges.rows()) + " x " +
-                        std::to_string(h.bin_edges.cols()) + ")");
-    for (auto c : h.coordinates)
-      if (c < 0 || c >= dim)
-        throw ConfigError("observables writer: histogram coordinate " + std::to_string(c) + " is not in [0, " +
-                          std::to_string(dim) + ")");
-    for (Eigen::Index r = 0; r < h.bin_edges.rows(); ++r)
-      for (Eigen::Index c = 1; c < h.bin_edges.cols(); ++c)
-        if (!(h.bin_edges(r, c) > h.bin_edges(r, c - 1)))
-          throw ConfigError("observables writer: histogram bin edges of coordinate " +
-                            std::to_string(h.coordinates[static_cast<std::size_t>(r)]) + " are not increasing");
     m.n_bins = h.bin_edges.cols() - 1;
     Hid hc = make_index_scale(g, "hist_coord", h.coordinates);
     Hid bin = make_index_scale(g, "bin", iota_vec(m.n_bins));
