@@ -1,0 +1,219 @@
+#pragma once
+/// \file
+/// The OpenMP ensemble engine: many paths of dY = f dt + G dW advanced with one stepper.
+///
+/// Layout and loop (docs/simulation.md, "Engine"):
+///   state: StateMatrix, dim-major SoA (dim rows of n_paths doubles);
+///   for each interval between sync points (snapshot steps, progress points, the end):
+///     parallel for over blocks of `block_size` paths (static schedule):
+///       for each step k of the interval:
+///         z = normals of the block (noise_dim x block), keyed (seed, first_path + p, k)
+///         for each path: gather y, dW = sqrt(dt) z, stepper.do_step(model, y, t_k, dt, dW), scatter
+///       [snapshot step and stats on: add the block to the statistics while it is in cache]
+///     then, on the calling thread: check failures, deliver the snapshot, report progress.
+/// Path p (global index first_path + p) at absolute step k uses z_j(seed, first_path + p, k):
+/// the result is bit-identical for any thread count, schedule, block size, path-range replay and
+/// any split into resumed runs (absolute step index in the counter; t_k = t0 + k dt).
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sdescore/ensemble/state.hpp"
+#include "sdescore/ensemble/stats.hpp"
+#include "sdescore/random/normal.hpp"
+#include "sdescore/solvers/stepper.hpp"
+
+namespace sdescore::ensemble {
+
+/// Counters >= kInitCounterBase are reserved for initial-law sampling (init.hpp); steps use
+/// counters 0 .. kInitCounterBase - 1.
+inline constexpr std::uint64_t kInitCounterBase = std::uint64_t{1} << 63;
+
+struct EnsembleOptions {
+  std::uint64_t seed = 0;
+  std::uint64_t first_path = 0;  ///< global index of column 0 of the state (path-range replay)
+  double t0 = 0.0;               ///< time of absolute step 0: t_k = t0 + k dt
+  double dt = 1e-3;
+  std::int64_t step0 = 0;        ///< absolute step index of the given state (resume from a checkpoint)
+  std::int64_t n_steps = 0;      ///< steps to take in this call: ends at step0 + n_steps
+  std::int64_t save_every = 0;   ///< snapshot at every absolute step that is a multiple (0: none)
+  bool emit_initial = true;      ///< also deliver step0 when it is a snapshot step (false when resuming)
+  int block_size = 256;          ///< paths per block, a multiple of 64 (kStatsChunk)
+  int n_threads = 0;             ///< 0: OpenMP default (OMP_NUM_THREADS / omp_set_num_threads)
+  std::int64_t progress_every = 0;  ///< also sync and report progress every this many steps (0: at snapshots only)
+  StatsOptions stats;            ///< stats.enabled: compute EnsembleStats for every snapshot (--stats-only)
+};
+
+/// What a sink receives, on the calling thread, once all blocks have reached the snapshot step.
+struct Snapshot {
+  std::int64_t index;          ///< step / save_every
+  std::int64_t step;           ///< absolute step index
+  double t;                    ///< t0 + step * dt
+  StateView state;             ///< all paths of this run; valid only during the call
+  const EnsembleStats* stats;  ///< non-null iff options.stats.enabled
+};
+using SnapshotSink = std::function<void(const Snapshot&)>;
+
+struct Progress {
+  std::int64_t path_steps_done;   ///< in this call
+  std::int64_t path_steps_total;  ///< n_paths * n_steps
+  std::int64_t step;              ///< absolute step reached by all paths
+  double t;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct RunSummary {
+  std::int64_t final_step = 0;  ///< absolute step of the returned state
+  double final_time = 0.0;
+  std::int64_t snapshots = 0;   ///< delivered to the sink
+};
+
+namespace detail {
+
+struct BlockFailure {
+  std::int64_t step = std::numeric_limits<std::int64_t>::max();  ///< absolute step index after which the state is non-finite
+  std::int64_t path = -1;                                        ///< local path index
+};
+
+void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths);
+[[noreturn]] void throw_nonfinite(std::string_view model, std::string_view stepper, const EnsembleOptions& o,
+                                  const StateMatrix& state, const BlockFailure& first, std::int64_t n_failed_blocks);
+
+/// Advances paths [p0, p0 + nb) from step k_begin to k_end. Returns false on a non-finite state
+/// (recorded in fail). z: thread-local scratch of noise_dim x ldz.
+template <class St, class M>
+bool advance_block(const St& stepper, const M& model, StateMatrix& state, const EnsembleOptions& o, std::int64_t p0,
+                   std::int64_t nb, std::int64_t k_begin, std::int64_t k_end, double* z, std::ptrdiff_t ldz,
+                   BlockFailure& fail) {
+  constexpr int D = M::state_dim;
+  constexpr int Mn = St::template noise_dim<M>;
+  const std::int64_t n = state.n_paths();
+  double* X = state.data().data() + p0;
+  const double dt = o.dt, sq = std::sqrt(dt);
+  const std::uint64_t stream0 = o.first_path + static_cast<std::uint64_t>(p0);
+  for (std::int64_t k = k_begin; k < k_end; ++k) {
+    random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k), Mn, z, ldz);
+    const double t = o.t0 + static_cast<double>(k) * dt;
+    bool bad = false;
+    for (std::int64_t i = 0; i < nb; ++i) {
+      Vec<double, D> y;
+      for (int d = 0; d < D; ++d) y(d) = X[d * n + i];
+      Vec<double, Mn> dW;
+      for (int j = 0; j < Mn; ++j) dW(j) = sq * z[j * ldz + i];
+      stepper.do_step(model, y, t, dt, dW);
+      for (int d = 0; d < D; ++d) {
+        X[d * n + i] = y(d);
+        bad |= !(std::abs(y(d)) <= std::numeric_limits<double>::max());
+      }
+    }
+    if (bad) {
+      for (std::int64_t i = 0; i < nb; ++i)
+        for (int d = 0; d < D; ++d)
+          if (!std::isfinite(X[d * n + i])) {
+            fail.step = k + 1;
+            fail.path = p0 + i;
+            return false;
+          }
+    }
+  }
+  return true;
+}
+
+}  // namespace detail
+
+/// Advances every path of `state` (dim x n_paths, paths first_path ..) by o.n_steps steps from
+/// absolute step o.step0, delivering snapshots to `sink` and progress to `progress`.
+/// Throws ConfigError for bad options and NumericalError (after the parallel loop, naming the
+/// first failing path, step and time) if any path becomes non-finite. Exceptions thrown by
+/// the sink or progress callback propagate (they run outside the parallel region).
+template <class St, SdeModel M>
+  requires Stepper<St, M>
+RunSummary simulate(const St& stepper, const M& model, StateMatrix& state, const EnsembleOptions& o,
+                    const SnapshotSink& sink = {}, const ProgressFn& progress = {}) {
+  constexpr int D = M::state_dim;
+  constexpr int Mn = St::template noise_dim<M>;
+  if (state.dim() != D)
+    throw ConfigError("simulate: state has dim " + std::to_string(state.dim()) + " but model " +
+                      std::string(M::name) + " has state_dim " + std::to_string(D));
+  detail::check_options(o, D, state.n_paths());
+  const std::int64_t n = state.n_paths();
+  const std::int64_t B = o.block_size;
+  const std::int64_t n_blocks = (n + B - 1) / B;
+  const int n_threads = o.n_threads > 0 ? o.n_threads : omp_get_max_threads();
+  const std::ptrdiff_t ldz = random::padded_count(B);
+  std::optional<StatsAccumulator> acc;
+  if (o.stats.enabled) acc.emplace(D, n, o.stats, n_threads);
+  std::vector<detail::BlockFailure> fails(static_cast<std::size_t>(n_blocks));
+
+  RunSummary summary;
+  const std::int64_t end = o.step0 + o.n_steps;
+  auto time_of = [&](std::int64_t k) { return o.t0 + static_cast<double>(k) * o.dt; };
+  auto is_snapshot = [&](std::int64_t k) { return o.save_every > 0 && k % o.save_every == 0; };
+  auto deliver = [&](std::int64_t k) {
+    EnsembleStats st;
+    if (acc) st = acc->finish();
+    if (sink) sink(Snapshot{k / o.save_every, k, time_of(k), state.view(), acc ? &st : nullptr});
+    ++summary.snapshots;
+  };
+  if (o.emit_initial && is_snapshot(o.step0)) {
+    if (acc) {
+      acc->reset();
+      acc->add_range(state.view(), 0, n, 0);
+    }
+    deliver(o.step0);
+  }
+
+  std::int64_t k = o.step0;
+  while (k < end) {
+    std::int64_t next = end;
+    if (o.save_every > 0) next = std::min(next, (k / o.save_every + 1) * o.save_every);
+    if (o.progress_every > 0) next = std::min(next, k + o.progress_every);
+    const bool snap = is_snapshot(next);
+    const bool stats_now = snap && acc.has_value();
+    if (stats_now) acc->reset();
+    bool any_fail = false;
+#pragma omp parallel num_threads(n_threads) reduction(|| : any_fail)
+    {
+      std::vector<double> zbuf(static_cast<std::size_t>(std::max(1, Mn)) * static_cast<std::size_t>(ldz) + 8);
+      double* z = zbuf.data();
+      const int tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+      for (std::int64_t b = 0; b < n_blocks; ++b) {
+        auto& f = fails[static_cast<std::size_t>(b)];
+        if (f.path >= 0) continue;  // failed earlier: stays frozen
+        const std::int64_t p0 = b * B, nb = std::min(B, n - p0);
+        if (!detail::advance_block(stepper, model, state, o, p0, nb, k, next, z, ldz, f)) {
+          any_fail = true;
+          continue;
+        }
+        if (stats_now) acc->add_range(state.view(), p0, p0 + nb, tid);
+      }
+    }
+    if (any_fail) {
+      detail::BlockFailure first;
+      std::int64_t n_failed = 0;
+      for (const auto& f : fails)
+        if (f.path >= 0) {
+          ++n_failed;
+          if (f.step < first.step || (f.step == first.step && f.path < first.path)) first = f;
+        }
+      detail::throw_nonfinite(M::name, St::name, o, state, first, n_failed);
+    }
+    k = next;
+    if (snap) deliver(k);
+    if (progress) progress(Progress{n * (k - o.step0), n * o.n_steps, k, time_of(k)});
+  }
+  summary.final_step = end;
+  summary.final_time = time_of(end);
+  return summary;
+}
+
+}  // namespace sdescore::ensemble

@@ -1,0 +1,73 @@
+#pragma once
+/// \file
+/// Streaming ensemble statistics per snapshot: mean, covariance and histograms of chosen
+/// coordinates, computed by the engine in the same pass as the stepping (while a block is in
+/// cache) and reduced deterministically:
+///   - mean/covariance: one partial (n, mean, centred co-moment matrix) per fixed chunk of
+///     kStatsChunk = 64 consecutive paths, merged in path order with Chan et al.'s pairwise
+///     update. The chunks do not depend on the block size or thread count, so neither do the bits.
+///   - histograms: integer counts per thread, summed (exact, order-free).
+#include <Eigen/Dense>
+#include <cstdint>
+#include <vector>
+
+#include "sdescore/ensemble/state.hpp"
+
+namespace sdescore::ensemble {
+
+inline constexpr int kStatsChunk = 64;
+
+struct HistogramSpec {
+  int coord = 0;              ///< coordinate index in [0, dim)
+  std::vector<double> edges;  ///< strictly increasing, >= 2 edges; bins [e_i, e_{i+1}), the last one closed
+};
+
+struct StatsOptions {
+  bool enabled = false;  ///< compute statistics for every snapshot
+  std::vector<HistogramSpec> histograms;
+  /// Throws ConfigError naming the bad histogram (coordinate out of range, bad edges).
+  void validate(int dim) const;
+};
+
+struct Histogram {
+  int coord = 0;
+  std::vector<double> edges;
+  std::vector<std::int64_t> counts;  ///< edges.size() - 1 bins
+  std::int64_t underflow = 0, overflow = 0, nonfinite = 0;
+};
+
+struct EnsembleStats {
+  std::int64_t n = 0;
+  Eigen::VectorXd mean;  ///< sample mean
+  Eigen::MatrixXd cov;   ///< unbiased sample covariance (divides by n - 1; zero if n < 2)
+  std::vector<Histogram> histograms;
+};
+
+/// Accumulates one snapshot's statistics from disjoint path ranges; thread-safe for distinct
+/// ranges and distinct `thread` slots. `finish` gives bits independent of how ranges were split
+/// across threads, as long as every range starts at a multiple of kStatsChunk.
+class StatsAccumulator {
+ public:
+  StatsAccumulator(int dim, std::int64_t n_paths, const StatsOptions& opt, int n_threads);
+  /// Adds paths [begin, end) of s; begin must be a multiple of kStatsChunk (or end == n_paths).
+  void add_range(const StateView& s, std::int64_t begin, std::int64_t end, int thread);
+  EnsembleStats finish() const;
+  void reset();
+
+ private:
+  int dim_;
+  std::int64_t n_paths_;
+  std::int64_t n_chunks_;
+  int stride_;  // 1 + dim + dim * dim doubles per chunk partial
+  StatsOptions opt_;
+  int n_threads_;
+  std::vector<double> partials_;
+  std::vector<std::int64_t> hist_;  // per thread: for each histogram, bins + 3 (under, over, nonfinite)
+  std::vector<std::size_t> hist_offset_;
+  std::size_t hist_stride_ = 0;
+};
+
+/// Statistics of a stored state, by the same chunked algorithm the engine uses.
+EnsembleStats compute_stats(const StateView& s, const StatsOptions& opt);
+
+}  // namespace sdescore::ensemble

@@ -1,0 +1,310 @@
+// tests/ensemble/engine.test.cpp - the reproducibility contract of the engine (bit-identical
+// under thread count, block size, path-range replay, checkpoint/resume), snapshots, progress,
+// streaming statistics and non-finite detection.
+#include <doctest/doctest.h>
+#include <omp.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "sdescore/ensemble/ensemble.hpp"
+#include "sdescore/models/active_brownian_2d.hpp"
+#include "sdescore/models/double_well.hpp"
+#include "sdescore/models/ou.hpp"
+#include "sdescore/models/underdamped_langevin.hpp"
+#include "sdescore/solvers/baoab.hpp"
+#include "sdescore/solvers/euler_maruyama.hpp"
+#include "sdescore/solvers/local_linearization.hpp"
+
+using namespace sdescore;
+using namespace sdescore::ensemble;
+
+namespace {
+
+struct Recorded {
+  std::vector<std::int64_t> index, step;
+  std::vector<double> t;
+  std::vector<StateMatrix> states;
+  std::vector<EnsembleStats> stats;
+};
+
+SnapshotSink recorder(Recorded& r) {
+  return [&r](const Snapshot& s) {
+    r.index.push_back(s.index);
+    r.step.push_back(s.step);
+    r.t.push_back(s.t);
+    StateMatrix m(s.state.dim, s.state.n_paths);
+    std::copy(s.state.data, s.state.data + s.state.dim * s.state.n_paths, m.data().begin());
+    r.states.push_back(std::move(m));
+    if (s.stats) r.stats.push_back(*s.stats);
+  };
+}
+
+template <class St, class M>
+StateMatrix run(const St& st, const M& m, std::int64_t n, EnsembleOptions o, std::uint64_t first_path = 0,
+                Recorded* rec = nullptr) {
+  o.first_path = first_path;
+  StateMatrix s = sample_initial(m, parse_init_spec("normal:0,1"), o.seed, first_path, n);
+  simulate(st, m, s, o, rec ? recorder(*rec) : SnapshotSink{});
+  return s;
+}
+
+bool same_stats(const EnsembleStats& a, const EnsembleStats& b) {
+  if (a.n != b.n || a.mean != b.mean || a.cov != b.cov || a.histograms.size() != b.histograms.size()) return false;
+  for (std::size_t h = 0; h < a.histograms.size(); ++h)
+    if (a.histograms[h].counts != b.histograms[h].counts || a.histograms[h].underflow != b.histograms[h].underflow ||
+        a.histograms[h].overflow != b.histograms[h].overflow)
+      return false;
+  return true;
+}
+
+// A model that blows up in finite time: dY = Y^3 dt + 0.1 dW.
+struct Blowup {
+  static constexpr std::string_view name = "blowup";
+  static constexpr std::string_view description = "test model dY = Y^3 dt + 0.1 dW";
+  static constexpr std::string_view equation = "dY = Y^3 dt + 0.1 dW";
+  static constexpr int state_dim = 1;
+  static constexpr int noise_dim = 1;
+  using noise_kind = additive_noise;
+  template <class F>
+  void for_each_param(F&&) {}
+  void validate() {}
+  template <class S>
+  Vec<S, 1> drift(const Vec<S, 1>& y, const S&) const { return Vec<S, 1>(y(0) * y(0) * y(0)); }
+  template <class S>
+  Mat<S, 1, 1> diffusion(const Vec<S, 1>&, const S&) const { return Mat<S, 1, 1>(S(0.1)); }
+  Vec<double, 1> initial_state() const { return Vec<double, 1>(0.0); }
+};
+
+}  // namespace
+
+TEST_CASE("bit-identical for 1 vs 2 threads and any block size") {
+  EnsembleOptions o;
+  o.seed = 77;
+  o.dt = 0.01;
+  o.n_steps = 50;
+  o.save_every = 10;
+  const std::int64_t n = 1000;  // not a multiple of any block size
+  SUBCASE("double well, Euler-Maruyama") {
+    std::vector<StateMatrix> results;
+    for (int threads : {1, 2})
+      for (int bs : {64, 128, 512}) {
+        o.n_threads = threads;
+        o.block_size = bs;
+        results.push_back(run(EulerMaruyama{}, models::DoubleWell{}, n, o));
+      }
+    omp_set_num_threads(2);  // the OpenMP default path too
+    o.n_threads = 0;
+    results.push_back(run(EulerMaruyama{}, models::DoubleWell{}, n, o));
+    for (const auto& r : results) CHECK(r == results.front());
+  }
+  SUBCASE("2D ABP (3 noises), underdamped Langevin with BAOAB, OU2 with local linearisation") {
+    for (int bs : {64, 256}) {
+      o.block_size = bs;
+      o.n_threads = 1;
+      const auto a1 = run(EulerMaruyama{}, models::ActiveBrownian2D{}, n, o);
+      const auto b1 = run(BAOAB{}, models::UnderdampedLangevin{}, n, o);
+      const auto c1 = run(LocalLinearization{}, models::OU2{}, n, o);
+      o.n_threads = 2;
+      o.block_size = 320;
+      CHECK(run(EulerMaruyama{}, models::ActiveBrownian2D{}, n, o) == a1);
+      CHECK(run(BAOAB{}, models::UnderdampedLangevin{}, n, o) == b1);
+      CHECK(run(LocalLinearization{}, models::OU2{}, n, o) == c1);
+    }
+  }
+}
+
+TEST_CASE("a path-range replay reproduces those paths exactly") {
+  EnsembleOptions o;
+  o.seed = 5;
+  o.dt = 0.02;
+  o.n_steps = 40;
+  o.save_every = 8;
+  Recorded all, part;
+  const auto full = run(EulerMaruyama{}, models::ActiveBrownian2D{}, 1000, o, 0, &all);
+  o.block_size = 128;
+  o.n_threads = 1;
+  const auto replay = run(EulerMaruyama{}, models::ActiveBrownian2D{}, 37, o, 301, &part);
+  CHECK(replay == full.slice(301, 37));
+  REQUIRE(part.states.size() == all.states.size());
+  for (std::size_t s = 0; s < all.states.size(); ++s) CHECK(part.states[s] == all.states[s].slice(301, 37));
+}
+
+TEST_CASE("split run (checkpoint at step k, resume) equals the unsplit run byte for byte") {
+  const models::UnderdampedLangevin m;
+  EnsembleOptions o;
+  o.seed = 123;
+  o.t0 = 0.5;
+  o.dt = 0.01;
+  o.save_every = 10;
+  o.stats.enabled = true;
+  o.stats.histograms = {{0, {-2, -1, 0, 1, 2}}};
+  StateMatrix init = sample_initial(m, parse_init_spec("stationary"), o.seed, 0, 700);
+
+  Recorded one;
+  StateMatrix a = init;
+  o.n_steps = 100;
+  const auto sum = simulate(BAOAB{}, m, a, o, recorder(one));
+  CHECK(sum.final_step == 100);
+  CHECK(sum.snapshots == 11);
+
+  Recorded two;
+  StateMatrix b = init;
+  o.n_steps = 40;
+  simulate(BAOAB{}, m, b, o, recorder(two));
+  StateMatrix checkpoint = b;  // what a checkpoint file would hold, with step 40
+  o.step0 = 40;
+  o.n_steps = 60;
+  o.emit_initial = false;
+  o.n_threads = 1;
+  o.block_size = 64;
+  simulate(BAOAB{}, m, checkpoint, o, recorder(two));
+
+  CHECK(checkpoint == a);
+  REQUIRE(two.states.size() == one.states.size());
+  for (std::size_t s = 0; s < one.states.size(); ++s) {
+    CHECK(two.states[s] == one.states[s]);
+    CHECK(two.step[s] == one.step[s]);
+    CHECK(two.index[s] == one.index[s]);
+    CHECK(two.t[s] == one.t[s]);
+    CHECK(same_stats(two.stats[s], one.stats[s]));
+  }
+  // Resuming from a step that is not a snapshot step also matches.
+  StateMatrix c = init;
+  o = EnsembleOptions{};
+  o.seed = 123;
+  o.t0 = 0.5;
+  o.dt = 0.01;
+  o.n_steps = 37;
+  simulate(BAOAB{}, m, c, o);
+  o.step0 = 37;
+  o.n_steps = 63;
+  simulate(BAOAB{}, m, c, o);
+  CHECK(c == a);
+}
+
+TEST_CASE("snapshots: indices, steps, times; progress reports") {
+  EnsembleOptions o;
+  o.dt = 0.1;
+  o.t0 = 1.0;
+  o.n_steps = 25;
+  o.save_every = 10;
+  o.progress_every = 4;
+  StateMatrix s(1, 300);
+  Recorded r;
+  std::vector<Progress> prog;
+  simulate(EulerMaruyama{}, models::DoubleWell{}, s, o, recorder(r), [&](const Progress& p) { prog.push_back(p); });
+  CHECK(r.step == std::vector<std::int64_t>{0, 10, 20});
+  CHECK(r.index == std::vector<std::int64_t>{0, 1, 2});
+  CHECK(r.t[2] == doctest::Approx(3.0));
+  REQUIRE(!prog.empty());
+  CHECK(prog.back().path_steps_done == 300 * 25);
+  CHECK(prog.back().path_steps_total == 300 * 25);
+  for (std::size_t i = 1; i < prog.size(); ++i) CHECK(prog[i].path_steps_done > prog[i - 1].path_steps_done);
+  // The final state equals the one of a run without syncs: intervals never change the paths.
+  StateMatrix s2(1, 300);
+  o.save_every = 0;
+  o.progress_every = 0;
+  simulate(EulerMaruyama{}, models::DoubleWell{}, s2, o);
+  CHECK(s2 == s);
+}
+
+TEST_CASE("streaming statistics equal statistics of the stored snapshots") {
+  const models::OU2 m;
+  EnsembleOptions o;
+  o.seed = 9;
+  o.dt = 0.05;
+  o.n_steps = 20;
+  o.save_every = 5;
+  o.stats.enabled = true;
+  o.stats.histograms = {{1, {-3, -1, 0, 0.5, 1, 3}}, {0, {-0.5, 0.5}}};
+  Recorded r;
+  const std::int64_t n = 1234;
+  run(EulerMaruyama{}, m, n, o, 0, &r);
+  REQUIRE(r.stats.size() == 5);
+  for (std::size_t s = 0; s < r.states.size(); ++s) {
+    const auto& st = r.stats[s];
+    // Same chunked algorithm on the stored snapshot: identical bits.
+    CHECK(same_stats(st, compute_stats(r.states[s].view(), o.stats)));
+    // Naive two-pass statistics: equal to rounding.
+    const Eigen::MatrixXd X = r.states[s].to_rows();
+    const Eigen::VectorXd mean = X.colwise().mean();
+    const Eigen::MatrixXd Xc = X.rowwise() - mean.transpose();
+    const Eigen::MatrixXd cov = Xc.transpose() * Xc / double(n - 1);
+    CHECK(st.n == n);
+    CHECK((st.mean - mean).norm() < 1e-13);
+    CHECK((st.cov - cov).norm() < 1e-13);
+    const auto& h = st.histograms[0];
+    std::vector<std::int64_t> counts(5, 0);
+    std::int64_t under = 0, over = 0;
+    for (std::int64_t p = 0; p < n; ++p) {
+      const double v = X(p, 1);
+      if (v < -3) ++under;
+      else if (v > 3) ++over;
+      else {
+        int i = 0;
+        while (i < 4 && v >= h.edges[static_cast<std::size_t>(i + 1)]) ++i;
+        ++counts[static_cast<std::size_t>(i)];
+      }
+    }
+    CHECK(h.counts == counts);
+    CHECK(h.underflow == under);
+    CHECK(h.overflow == over);
+  }
+  // Statistics do not depend on thread count or block size either.
+  Recorded r2;
+  o.n_threads = 1;
+  o.block_size = 448;
+  run(EulerMaruyama{}, m, n, o, 0, &r2);
+  for (std::size_t s = 0; s < r.stats.size(); ++s) CHECK(same_stats(r.stats[s], r2.stats[s]));
+}
+
+TEST_CASE("non-finite states raise NumericalError naming the first failing path, step and time") {
+  StateMatrix s(1, 500, 0.0);
+  s(0, 437) = 3.0;  // explodes first
+  s(0, 38) = 1.5;   // explodes later
+  EnsembleOptions o;
+  o.dt = 0.1;
+  o.n_steps = 200;
+  o.save_every = 50;
+  int snaps = 0;
+  try {
+    simulate(EulerMaruyama{}, Blowup{}, s, o, [&](const Snapshot&) { ++snaps; });
+    FAIL("no exception");
+  } catch (const NumericalError& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("path 437 at step") != std::string::npos);
+    CHECK(msg.find("blowup") != std::string::npos);
+    CHECK(msg.find("t = ") != std::string::npos);
+    CHECK(msg.find("smaller dt") != std::string::npos);
+  }
+  CHECK(snaps == 1);  // only the initial snapshot: the failing interval is not delivered
+  // The same with 1 thread and another block size: the same first failure.
+  StateMatrix s2(1, 500, 0.0);
+  s2(0, 437) = 3.0;
+  s2(0, 38) = 1.5;
+  o.n_threads = 1;
+  o.block_size = 64;
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, Blowup{}, s2, o), doctest::Contains("path 437 at step"), NumericalError);
+}
+
+TEST_CASE("bad engine options are rejected with messages") {
+  StateMatrix s(1, 10);
+  EnsembleOptions o;
+  o.n_steps = 1;
+  o.block_size = 100;
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), doctest::Contains("multiple of 64"), ConfigError);
+  o.block_size = 64;
+  o.dt = -1;
+  CHECK_THROWS_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), ConfigError);
+  o.dt = 0.1;
+  StateMatrix s2(2, 10);
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s2, o), doctest::Contains("state_dim 1"), ConfigError);
+  o.stats.enabled = true;
+  o.stats.histograms = {{3, {0, 1}}};
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), doctest::Contains("coordinate out of range"), ConfigError);
+  o.stats.histograms = {{0, {1, 0}}};
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), doctest::Contains("strictly increasing"), ConfigError);
+}
