@@ -1,0 +1,106 @@
+#pragma once
+// Samples of p_tau for any tau in [t_first, t_last] from a stored ensemble (method.md 2.3,
+// "where y_s comes from"): take the latest snapshot t_k <= tau and advance it to tau with the
+// model's own stepper. Paths are split into a training part and a held-out part by path index,
+// so evaluation never sees training paths.
+#include <random>
+#include <vector>
+
+#include "sdescore/core/model.hpp"
+#include "sdescore/solvers/stepper.hpp"
+
+namespace sdescore::score {
+
+/// Snapshots of an ensemble held in memory: times[k] and states[k] (paths x dim).
+struct EnsembleData {
+  std::vector<double> times;
+  std::vector<Eigen::MatrixXd> states;
+  double dt = 1e-3;  ///< the simulation step, used to advance between snapshots
+
+  int n_snapshots() const { return static_cast<int>(times.size()); }
+  int n_paths() const { return states.empty() ? 0 : static_cast<int>(states[0].rows()); }
+  int dim() const { return states.empty() ? 0 : static_cast<int>(states[0].cols()); }
+  void validate(int model_dim) const;
+};
+
+inline void EnsembleData::validate(int model_dim) const {
+  if (times.empty()) throw ConfigError("ensemble has no snapshots: need at least one");
+  if (states.size() != times.size()) throw ConfigError("ensemble: times and states differ in length");
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    if (states[k].cols() != model_dim)
+      throw ConfigError("ensemble snapshot " + std::to_string(k) + " has dimension " + std::to_string(states[k].cols()) +
+                        " but the model has state_dim " + std::to_string(model_dim));
+    if (states[k].rows() != states[0].rows()) throw ConfigError("ensemble snapshots differ in path count");
+    if (k > 0 && !(times[k] > times[k - 1])) throw ConfigError("ensemble snapshot times must increase");
+  }
+  require_positive("ensemble dt", dt);
+}
+
+/// Draws samples of p_tau from an ensemble (training or held-out paths only).
+template <SdeModel M, class St>
+class EnsembleSource {
+ public:
+  static constexpr int D = M::state_dim;
+  using State = Vec<double, D>;
+
+  /// paths with index % holdout_every == holdout_every - 1 are held out (0: none held out)
+  EnsembleSource(const M& model, St stepper, const EnsembleData& data, int holdout_every, bool held_out)
+      : model_(model), stepper_(stepper), data_(&data) {
+    data.validate(D);
+    for (int p = 0; p < data.n_paths(); ++p) {
+      const bool is_held = holdout_every > 0 && p % holdout_every == holdout_every - 1;
+      if (is_held == held_out) paths_.push_back(p);
+    }
+    if (paths_.empty()) throw ConfigError("ensemble: no paths left for " + std::string(held_out ? "evaluation" : "training"));
+  }
+
+  double t_first() const { return data_->times.front(); }
+  double t_last() const { return data_->times.back(); }
+  int n_paths() const { return static_cast<int>(paths_.size()); }
+
+  /// Index of the latest snapshot with time <= tau (tau is clamped to the stored range).
+  int snapshot_before(double tau) const {
+    const auto& ts = data_->times;
+    int k = static_cast<int>(std::upper_bound(ts.begin(), ts.end(), tau + 1e-12 * (1 + std::abs(tau))) - ts.begin()) - 1;
+    return std::max(0, k);
+  }
+
+  /// One sample of p_tau: a random training path's snapshot advanced to tau.
+  template <class Rng>
+  State sample(double tau, Rng& rng) const {
+    std::uniform_int_distribution<int> pick(0, n_paths() - 1);
+    return sample_path(paths_[pick(rng)], tau, rng);
+  }
+
+  /// Path p's snapshot before tau, advanced to tau with steps of at most the simulation dt.
+  template <class Rng>
+  State sample_path(int p, double tau, Rng& rng) const {
+    const int k = snapshot_before(tau);
+    State y = data_->states[k].row(p).transpose();
+    double t = data_->times[k];
+    const double gap = tau - t;
+    if (gap > 1e-12) {
+      const int n = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
+      const double h = gap / n, sh = std::sqrt(h);
+      std::normal_distribution<double> nd;
+      Vec<double, St::template noise_dim<M>> dW;
+      for (int i = 0; i < n; ++i) {
+        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * nd(rng);
+        stepper_.do_step(model_, y, t + i * h, h, dW);
+      }
+    }
+    return y;
+  }
+
+  const std::vector<int>& paths() const { return paths_; }
+  const EnsembleData& data() const { return *data_; }
+  const M& model() const { return model_; }
+
+ private:
+  M model_;
+  St stepper_;
+  const EnsembleData* data_;
+  std::vector<int> paths_;
+};
+
+}  // namespace sdescore::score

@@ -1,0 +1,207 @@
+#pragma once
+// local-DSM training targets (method.md 2.3, 2.5): Gaussian kernels of the SDE linearised at
+// y_s, single-pair, antithetic and multi-sample self-normalised targets, and the
+// y_s-independent weight Lambda(t).
+//
+// Batches are built from *pools*: a pool holds one time t, s = t - Delta(t), a set of samples
+// y_s^j of p_s with their kernels N(m_j, Sigma_j), and Lambda(t) from the schedule. A batch takes
+// G pools ("time groups") and B/G samples y_t from each; the multi-sample target of a y_t uses the
+// pool's samples as its reference set (always including the sample that generated y_t).
+#include <random>
+#include <vector>
+
+#include "sdescore/linearize/gaussian_transition.hpp"
+#include "sdescore/score/ensemble_source.hpp"
+#include "sdescore/score/schedule.hpp"
+
+namespace sdescore::score {
+
+/// How the loss weighs a residual (never a function of y_s: method.md 2).
+enum class WeightKind { covariance, scalar, none };
+
+inline WeightKind parse_weight(const std::string& s) {
+  if (s == "covariance") return WeightKind::covariance;
+  if (s == "scalar") return WeightKind::scalar;
+  if (s == "none") return WeightKind::none;
+  throw ConfigError("weight '" + s + "' is unknown: valid weights are covariance, scalar, none");
+}
+
+template <int D>
+struct KernelPool {
+  double t = 0, s = 0, delta = 0;
+  std::vector<Vec<double, D>> ys, mean;
+  std::vector<Mat<double, D, D>> chol, prec;  ///< Sigma_j = L L^T, Sigma_j^{-1}
+  std::vector<double> log_norm;               ///< -1/2 log det Sigma_j
+  Mat<double, D, D> lambda = Mat<double, D, D>::Identity();  ///< the loss weight at t
+  double max_jitter = 0;                      ///< largest Cholesky jitter used (reported)
+  int size() const { return static_cast<int>(ys.size()); }
+};
+
+/// Fills a pool's kernels from its samples ys at time s over delta.
+template <SdeModel M>
+void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const LinearizationOptions& lin) {
+  constexpr int D = M::state_dim;
+  const int n = pool.size();
+  pool.mean.resize(n);
+  pool.chol.resize(n);
+  pool.prec.resize(n);
+  pool.log_norm.resize(n);
+  double jit_max = 0;
+#pragma omp parallel for schedule(static) reduction(max : jit_max)
+  for (int j = 0; j < n; ++j) {
+    const auto tr = local_linear_transition(m, pool.ys[j], pool.s, pool.delta, lin);
+    double jit = 0;
+    const Mat<double, D, D> L = robust_cholesky<D>(tr.cov, &jit);
+    jit_max = std::max(jit_max, jit);
+    const Mat<double, D, D> Linv = L.template triangularView<Eigen::Lower>().solve(Mat<double, D, D>::Identity());
+    pool.mean[j] = tr.mean;
+    pool.chol[j] = L;
+    pool.prec[j] = Linv.transpose() * Linv;
+    pool.log_norm[j] = -L.diagonal().array().log().sum();
+  }
+  pool.max_jitter = jit_max;
+}
+
+template <int D>
+Mat<double, D, D> weight_matrix(WeightKind w, const Mat<double, D, D>& sigma_bar) {
+  switch (w) {
+    case WeightKind::covariance: return sigma_bar;
+    case WeightKind::scalar: return Mat<double, D, D>::Identity() * (sigma_bar.trace() / D);
+    default: return Mat<double, D, D>::Identity();
+  }
+}
+
+/// A local-DSM pool at time t: `size` samples of p_s, s = max(t - Delta(t), t_first).
+template <SdeModel M, class St, class Rng>
+KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, const StepSchedule& sch, double t,
+                                            int size, WeightKind w, const LinearizationOptions& lin, Rng& rng) {
+  constexpr int D = M::state_dim;
+  KernelPool<D> pool;
+  pool.t = t;
+  pool.s = std::max(src.t_first(), t - sch.delta_at(t));
+  pool.delta = t - pool.s;
+  if (!(pool.delta > 0))
+    throw ConfigError("local-DSM: no room for a step at t = " + detail::fmt_double(t) + ": t must exceed the first snapshot time " +
+                      detail::fmt_double(src.t_first()));
+  pool.ys.resize(size);
+  for (auto& y : pool.ys) y = src.sample(pool.s, rng);
+  compute_kernels(src.model(), pool, lin);
+  pool.lambda = weight_matrix<D>(w, Mat<double, D, D>(sch.sigma_bar_at(t)));
+  return pool;
+}
+
+/// A DSM pool (linear models): s is the first snapshot, Delta = t - t_first, and the linearised
+/// kernel is the exact transition.
+template <SdeModel M, class St, class Rng>
+KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, Rng& rng) {
+  constexpr int D = M::state_dim;
+  KernelPool<D> pool;
+  pool.t = t;
+  pool.s = src.t_first();
+  pool.delta = t - pool.s;
+  if (!(pool.delta > 0)) throw ConfigError("DSM: t = " + detail::fmt_double(t) + " must exceed the first snapshot time");
+  pool.ys.resize(size);
+  for (auto& y : pool.ys) y = src.sample(pool.s, rng);
+  compute_kernels(src.model(), pool, LinearizationOptions{.ito_corrected_mean = false});
+  // Sigma_t does not depend on y_0 for a linear SDE, so the weight is y_0-independent
+  Mat<double, D, D> sb = Mat<double, D, D>::Zero();
+  for (const auto& L : pool.chol) sb += L * L.transpose();
+  pool.lambda = weight_matrix<D>(w, Mat<double, D, D>(sb / pool.size()));
+  return pool;
+}
+
+/// Self-normalised multi-sample target at y (method.md 2.3):
+///   sum_k w_k (-P_k (y - m_k)),  w_k  proportional to  N(y; m_k, Sigma_k),
+/// over the reference set {generator} + the first (R - 1) other samples of the pool.
+template <int D>
+Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, D>& y, int generator, int R) {
+  const int n = pool.size();
+  const int count = std::min(R, n);
+  // reference indices: generator first, then others in pool order
+  double mx = -std::numeric_limits<double>::infinity();
+  thread_local std::vector<double> logw;
+  thread_local std::vector<int> idx;
+  logw.resize(count);
+  idx.resize(count);
+  idx[0] = generator;
+  for (int k = 1, j = 0; k < count; ++j)
+    if (j != generator) idx[k++] = j;
+  for (int k = 0; k < count; ++k) {
+    const int j = idx[k];
+    const Vec<double, D> r = y - pool.mean[j];
+    logw[k] = pool.log_norm[j] - 0.5 * r.dot(pool.prec[j] * r);
+    mx = std::max(mx, logw[k]);
+  }
+  double z = 0;
+  Vec<double, D> acc = Vec<double, D>::Zero();
+  for (int k = 0; k < count; ++k) {
+    const int j = idx[k];
+    const double w = std::exp(logw[k] - mx);
+    z += w;
+    acc -= w * (pool.prec[j] * (y - pool.mean[j]));
+  }
+  return acc / z;
+}
+
+/// A training batch: points, their times, regression targets and per-sample weights.
+struct Batch {
+  Eigen::MatrixXd y;       ///< B x d
+  Eigen::VectorXd t;       ///< B
+  Eigen::MatrixXd target;  ///< B x d
+  Eigen::MatrixXd lambda;  ///< B x (d*d), column-major d x d weight per sample
+  int size() const { return static_cast<int>(y.rows()); }
+};
+
+struct TargetOptions {
+  int reference_size = 1024;  ///< R; 1 gives the plain single-pair target
+  bool antithetic = false;    ///< y_t = m +- L eps in pairs
+};
+
+/// Draws `per_pool` points y_t from each pool (ys[j] -> N(m_j, Sigma_j)) and their targets.
+template <int D, class Rng>
+Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, Rng& rng) {
+  if (opt.reference_size < 1)
+    throw ConfigError("reference_size R = " + std::to_string(opt.reference_size) + " is invalid: it must be >= 1");
+  const int B = per_pool * static_cast<int>(pools.size());
+  Batch b;
+  b.y.resize(B, D);
+  b.t.resize(B);
+  b.target.resize(B, D);
+  b.lambda.resize(B, D * D);
+  std::vector<int> gen(B), pool_of(B);
+  std::vector<Vec<double, D>> eps(B);
+  std::normal_distribution<double> nd;
+  // all random draws first, sequentially: deterministic for a seed whatever the thread count
+  for (int g = 0, i = 0; g < static_cast<int>(pools.size()); ++g) {
+    const auto& P = *pools[g];
+    std::uniform_int_distribution<int> pick(0, P.size() - 1);
+    for (int k = 0; k < per_pool; ++k, ++i) {
+      pool_of[i] = g;
+      if (opt.antithetic && k % 2 == 1) {
+        gen[i] = gen[i - 1];
+        eps[i] = -eps[i - 1];
+      } else {
+        gen[i] = pick(rng);
+        for (int c = 0; c < D; ++c) eps[i](c) = nd(rng);
+      }
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int i = 0; i < B; ++i) {
+    const auto& P = *pools[pool_of[i]];
+    const int j = gen[i];
+    const Vec<double, D> y = P.mean[j] + P.chol[j] * eps[i];
+    Vec<double, D> target;
+    if (opt.reference_size == 1)  // -Sigma^{-1}(y - m) = -L^{-T} eps
+      target = -P.chol[j].transpose().template triangularView<Eigen::Upper>().solve(eps[i]);
+    else
+      target = multi_sample_target<D>(P, y, j, opt.reference_size);
+    b.y.row(i) = y.transpose();
+    b.t(i) = P.t;
+    b.target.row(i) = target.transpose();
+    b.lambda.row(i) = Eigen::Map<const Eigen::Matrix<double, 1, D * D>>(P.lambda.data());
+  }
+  return b;
+}
+
+}  // namespace sdescore::score

@@ -1,0 +1,120 @@
+#pragma once
+// The local step Delta(t) and the y_s-independent weight Lambda(t) = Sigma_bar(t)
+// (method.md 2.3-2.4). A schedule is a table over a time grid; lookups take the nearest
+// earlier grid time. It is saved with the score model so users can see it.
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sdescore/linearize/gaussian_transition.hpp"
+#include "sdescore/score/ensemble_source.hpp"
+
+namespace sdescore::score {
+
+struct StepSchedule {
+  std::string kind;                  ///< "fixed" or "error-controlled"
+  std::vector<double> t;             ///< grid times (increasing)
+  std::vector<double> delta;         ///< Delta(t_i)
+  std::vector<Eigen::MatrixXd> sigma_bar;  ///< Sigma_bar(t_i): mean linearised covariance (d x d)
+  std::vector<double> local_error;   ///< estimated local error at the chosen Delta (error-controlled)
+  double tolerance = 0;              ///< lambda (error-controlled)
+
+  int index(double tau) const {
+    int i = static_cast<int>(std::upper_bound(t.begin(), t.end(), tau) - t.begin()) - 1;
+    return std::clamp(i, 0, static_cast<int>(t.size()) - 1);
+  }
+  double delta_at(double tau) const { return delta[index(tau)]; }
+  const Eigen::MatrixXd& sigma_bar_at(double tau) const { return sigma_bar[index(tau)]; }
+};
+
+struct ScheduleOptions {
+  std::string kind = "error-controlled";
+  double delta = 0.01;        ///< fixed: Delta
+  double delta_min = 1e-3;    ///< error-controlled ladder [delta_min, delta_max], geometric
+  double delta_max = 0.1;
+  int ladder = 12;
+  double tolerance = 0.05;    ///< lambda
+  int grid = 64;              ///< number of grid times over [t_min, t_max]
+  int samples = 128;          ///< ensemble samples per grid time for Sigma_bar and the error
+  LinearizationOptions lin{};
+};
+
+/// Step-doubling error of the linearised transition from y over Delta (method.md 2.4):
+/// one step of Delta against two of Delta/2 (the second linearised at the first's mean, its
+/// linear propagator carrying the first covariance), in the Mahalanobis norm of the one-step
+/// law plus the relative Frobenius mismatch of the covariances.
+template <SdeModel M>
+double step_doubling_error(const M& m, const Vec<double, M::state_dim>& y, double s, double delta,
+                           const LinearizationOptions& lin) {
+  constexpr int D = M::state_dim;
+  const auto one = local_linear_transition(m, y, s, delta, lin);
+  const auto a = local_linear_transition(m, y, s, 0.5 * delta, lin);
+  const auto b = local_linear_transition(m, Vec<double, D>(a.mean), s + 0.5 * delta, 0.5 * delta, lin);
+  const Mat<double, D, D> E = (drift_jacobian(m, Vec<double, D>(a.mean), s + 0.5 * delta) * (0.5 * delta)).exp();
+  const Mat<double, D, D> cov2 = E * a.cov * E.transpose() + b.cov;
+  const Mat<double, D, D> L = robust_cholesky<D>(one.cov);
+  const double mahal = L.template triangularView<Eigen::Lower>().solve(b.mean - one.mean).norm();
+  return mahal + (cov2 - one.cov).norm() / one.cov.norm();
+}
+
+/// Builds the schedule on a grid over [t_min, t_max]; Sigma_bar(t_i) averages the linearised
+/// covariance over `samples` ensemble states at s_i = t_i - Delta(t_i): it depends on t only,
+/// never on the sample that generates a target.
+template <SdeModel M, class St>
+StepSchedule build_schedule(const EnsembleSource<M, St>& src, double t_min, double t_max, const ScheduleOptions& opt,
+                            unsigned long seed) {
+  constexpr int D = M::state_dim;
+  if (!(t_max > t_min)) throw ConfigError("schedule: t_max = " + detail::fmt_double(t_max) + " must exceed t_min = " + detail::fmt_double(t_min));
+  if (opt.kind != "fixed" && opt.kind != "error-controlled")
+    throw ConfigError("step schedule '" + opt.kind + "' is unknown: valid schedules are fixed, error-controlled");
+  require_positive("delta", opt.delta);
+  require_positive("delta_min", opt.delta_min);
+  require_positive("tolerance", opt.tolerance);
+  if (!(opt.delta_max >= opt.delta_min)) throw ConfigError("schedule: delta_max = " + detail::fmt_double(opt.delta_max) + " must be >= delta_min = " + detail::fmt_double(opt.delta_min));
+  std::mt19937_64 rng(seed);
+  StepSchedule sch;
+  sch.kind = opt.kind;
+  sch.tolerance = opt.tolerance;
+  const int n = std::max(1, opt.grid);
+  const double t0 = src.t_first();
+  for (int i = 0; i < n; ++i) {
+    const double t = t_min + (t_max - t_min) * i / n;
+    // samples of p at roughly the right time for the error estimate (the nearest earlier snapshot)
+    std::vector<Vec<double, D>> ys;
+    const double s_probe = std::max(t0, t - opt.delta_max);
+    for (int j = 0; j < opt.samples; ++j) ys.push_back(src.sample(s_probe, rng));
+    double delta = std::min(opt.delta, t - t0);
+    double err = 0;
+    if (opt.kind == "error-controlled") {
+      delta = 0;
+      for (int l = opt.ladder - 1; l >= 0; --l) {
+        const double d = opt.ladder == 1 ? opt.delta_min
+                                          : opt.delta_min * std::pow(opt.delta_max / opt.delta_min, double(l) / (opt.ladder - 1));
+        if (d > t - t0) continue;
+        double e = 0;
+        for (const auto& y : ys) e += step_doubling_error(src.model(), y, t - d, d, opt.lin);
+        e /= ys.size();
+        if (e <= opt.tolerance || l == 0) {
+          delta = d;
+          err = e;
+          break;
+        }
+      }
+      if (delta == 0) delta = std::min(opt.delta_min, t - t0);
+    }
+    if (!(delta > 0))
+      throw ConfigError("schedule: no room for a local step at t = " + detail::fmt_double(t) +
+                        " (the ensemble starts at " + detail::fmt_double(t0) + "): raise t_min");
+    Mat<double, D, D> sb = Mat<double, D, D>::Zero();
+    for (const auto& y : ys) sb += local_linear_transition(src.model(), y, t - delta, delta, opt.lin).cov;
+    sb /= ys.size();
+    sch.t.push_back(t);
+    sch.delta.push_back(delta);
+    sch.sigma_bar.push_back(sb);
+    sch.local_error.push_back(err);
+  }
+  return sch;
+}
+
+}  // namespace sdescore::score

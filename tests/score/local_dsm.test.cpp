@@ -1,0 +1,223 @@
+// local-DSM targets: correctness against exact OU scores, variance reductions (measured), the
+// y_s-independent weight rule, hypoelliptic kernels.
+#include <doctest/doctest.h>
+
+#include "score_test_support.hpp"
+#include "sdescore/models/active_swimmer.hpp"
+#include "sdescore/models/double_well.hpp"
+#include "sdescore/models/ou.hpp"
+#include "sdescore/score/local_dsm.hpp"
+#include "sdescore/solvers/euler_maruyama.hpp"
+
+using namespace sdescore;
+using namespace sdescore::score;
+
+namespace {
+// OU 1D with p_0 = N(0.8, 0.3^2): the marginal at t is N(mu_t, v_t) in closed form.
+models::OU1 ou;
+const double m0 = 0.8, v0 = 0.09;
+double ou_score(double y, double t) {
+  const double e = std::exp(-t);
+  const double mt = e * m0, vt = e * e * v0 + ou.exact_covariance(t)(0, 0);
+  return -(y - mt) / vt;
+}
+}  // namespace
+
+TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) = -L^{-T} eps") {
+  const auto data = test::gaussian_ensemble<1>(2000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 1);
+  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  std::mt19937_64 rng(3);
+  auto pool = make_dsm_pool(src, 0.05, 64, WeightKind::none, rng);
+  for (int j = 0; j < 5; ++j) {
+    const Vec<double, 1> y = pool.mean[j] + Vec<double, 1>(0.01 * j);
+    const double plain = -(y(0) - pool.mean[j](0)) / (pool.chol[j](0, 0) * pool.chol[j](0, 0));
+    CHECK(multi_sample_target<1>(pool, y, j, 1)(0) == doctest::Approx(plain).epsilon(1e-12));
+  }
+  Batch b = make_batch<1>({&pool}, 32, {.reference_size = 1}, rng);
+  for (int i = 0; i < b.size(); ++i) CHECK(std::isfinite(b.target(i, 0)));
+}
+
+TEST_CASE("multi-sample target is unbiased on OU: with a large reference set it recovers the exact marginal score") {
+  const auto data = test::gaussian_ensemble<1>(20000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 2);
+  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  std::mt19937_64 rng(4);
+  const double t = 0.3;
+  auto pool = make_dsm_pool(src, t, 20000, WeightKind::none, rng);
+  const double sd = std::sqrt(std::exp(-2 * t) * v0 + ou.exact_covariance(t)(0, 0));
+  const double mt = std::exp(-t) * m0;
+  for (double z : {-1.5, -0.5, 0.0, 0.7, 1.5}) {
+    const Vec<double, 1> y(mt + z * sd);
+    const double got = multi_sample_target<1>(pool, y, 0, 20000)(0);
+    // self-normalised estimate from 20000 exact samples of p_0: relative MC error ~ 1e-2 at
+    // |z| <= 1.5 (effective sample size ~ 20000 * Sigma/Var(p_t) ~ 4e3); tolerance 5 sigma
+    CHECK_MESSAGE(std::abs(got - ou_score(y(0), t)) < 0.05 * (std::abs(ou_score(y(0), t)) + 1 / sd), "z = ", z);
+  }
+}
+
+TEST_CASE("multi-sample targets reduce the target variance by a measured factor; antithetic pairs too") {
+  // local-DSM on OU with Delta = 0.01: the plain target's variance ~ 1/Sigma dominates.
+  const auto data = test::gaussian_ensemble<1>(50000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 5);
+  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "fixed";
+  so.delta = 0.01;
+  so.grid = 4;
+  // s = t - Delta = 0 exactly: the pool's samples are exact p_0 samples
+  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 6);
+  std::mt19937_64 rng(7);
+  auto pool = make_local_dsm_pool(src, sch, 0.01, 1024, WeightKind::none, {}, rng);
+  std::vector<double> mse;
+  for (int R : {1, 16, 256, 1024}) {
+    Batch b = make_batch<1>({&pool}, 4096, {.reference_size = R}, rng);
+    double e = 0;
+    for (int i = 0; i < b.size(); ++i) e += std::pow(b.target(i, 0) - ou_score(b.y(i, 0), 0.01), 2) / b.size();
+    mse.push_back(e);
+  }
+  MESSAGE("mean squared target deviation from the exact score, R = 1, 16, 256, 1024: ", mse[0], " ", mse[1], " ", mse[2],
+          " ", mse[3]);
+  CHECK(mse[1] < mse[0]);
+  CHECK(mse[2] < mse[1]);
+  CHECK(mse[3] < mse[2] * 1.1);  // saturates near the reference set's own finite-sample error
+  CHECK(mse[0] / mse[3] > 20);
+
+}
+
+TEST_CASE("antithetic pairs cancel the O(1/sqrt(Delta)) target noise of the gradient (measured factor)") {
+  // The noise that antithetic pairs remove is the part driven by eps given y_s, so fix y_s: a
+  // point ensemble at y_s = 0.8. For s = -theta y the per-sample gradient is
+  // 2 theta y^2 - 2 m eps / sigma - 2 eps^2: the pair average cancels the O(1/sigma) term.
+  const auto data = test::gaussian_ensemble<1>(64, Vec<double, 1>(m0), Mat<double, 1, 1>(1e-20), 0.0, 5);
+  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "fixed";
+  so.delta = 0.01;
+  so.grid = 4;
+  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 6);
+  std::mt19937_64 rng(7);
+  auto pool = make_local_dsm_pool(src, sch, 0.01, 64, WeightKind::none, {}, rng);
+  auto pair_grad_var = [&](bool anti) {
+    Batch b = make_batch<1>({&pool}, 8192, {.reference_size = 1, .antithetic = anti}, rng);
+    const double theta = 1.0;
+    std::vector<double> g;
+    for (int i = 0; i + 1 < b.size(); i += 2) {
+      auto gi = [&](int k) { return 2 * (-theta * b.y(k, 0) - b.target(k, 0)) * (-b.y(k, 0)); };
+      g.push_back(0.5 * (gi(i) + gi(i + 1)));
+    }
+    double mean = 0, var = 0;
+    for (double x : g) mean += x / g.size();
+    for (double x : g) var += (x - mean) * (x - mean) / (g.size() - 1);
+    return var;
+  };
+  const double v_ind = pair_grad_var(false), v_anti = pair_grad_var(true);
+  MESSAGE("gradient variance per pair: independent ", v_ind, ", antithetic ", v_anti, ", factor ", v_ind / v_anti);
+  // theory: independent (2 m/sigma)^2 / 2 + O(1) = 2 m^2 / Delta ~ 128; antithetic keeps only
+  // Var((2 theta sigma^2 - 2) eps^2) = 2 (2 - 2 theta sigma^2)^2 ~ 7.7: factor ~ 16. Sampling
+  // error of each variance with 4096 pairs is ~3%, so > 12 leaves a margin of many sigmas.
+  CHECK(v_ind / v_anti > 12);
+}
+
+TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) from the schedule does not") {
+  // Double well, Delta = 0.2: the kernel covariance varies strongly with y_s through A(y_s).
+  models::DoubleWell dw{.a = 1.0, .T = 0.5};
+  const auto data = test::gaussian_ensemble<1>(4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.36), 0.0, 8);
+  EnsembleSource src(dw, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "fixed";
+  so.delta = 0.2;
+  so.grid = 2;
+  const StepSchedule sch = build_schedule(src, 0.2, 0.3, so, 9);
+  std::mt19937_64 rng(10);
+  auto pool = make_local_dsm_pool(src, sch, 0.2, 4000, WeightKind::covariance, {}, rng);
+  // The pointwise optimum of E || s(y_t) - target ||^2_Lambda is E[Lambda target | y_t] / E[Lambda | y_t]:
+  // with Lambda = Sigma(y_s) that is a Sigma-weighted average of the conditional scores.
+  auto log_mix = [&](double y) {
+    double mx = -1e300;
+    std::vector<double> l(pool.size());
+    for (int j = 0; j < pool.size(); ++j) {
+      const double r = y - pool.mean[j](0);
+      l[j] = pool.log_norm[j] - 0.5 * pool.prec[j](0, 0) * r * r;
+      mx = std::max(mx, l[j]);
+    }
+    double z = 0;
+    for (double v : l) z += std::exp(v - mx);
+    return mx + std::log(z);
+  };
+  double max_rel_bias = 0;
+  for (double y : {-1.2, -0.7, -0.3, 0.4, 0.9}) {
+    const double h = 1e-5;
+    const double truth = (log_mix(y + h) - log_mix(y - h)) / (2 * h);  // score of the one-step push-forward
+    const double unweighted = multi_sample_target<1>(pool, Vec<double, 1>(y), 0, pool.size())(0);
+    double num = 0, den = 0, mx = -1e300;
+    std::vector<double> l(pool.size());
+    for (int j = 0; j < pool.size(); ++j) {
+      const double r = y - pool.mean[j](0);
+      l[j] = pool.log_norm[j] - 0.5 * pool.prec[j](0, 0) * r * r;
+      mx = std::max(mx, l[j]);
+    }
+    for (int j = 0; j < pool.size(); ++j) {
+      const double w = std::exp(l[j] - mx), lam = 1 / pool.prec[j](0, 0);  // Lambda = Sigma(y_s): forbidden
+      num += w * lam * (-pool.prec[j](0, 0) * (y - pool.mean[j](0)));
+      den += w * lam;
+    }
+    const double weighted = num / den;
+    CHECK(unweighted == doctest::Approx(truth).epsilon(1e-6));
+    max_rel_bias = std::max(max_rel_bias, std::abs(weighted - truth) / std::abs(truth));
+  }
+  MESSAGE("largest relative bias of the y_s-weighted optimum: ", max_rel_bias);
+  CHECK(max_rel_bias > 0.05);
+  // the library's weight is one matrix per pool (a function of t only), identical across its samples
+  Batch b = make_batch<1>({&pool}, 64, {.reference_size = 16}, rng);
+  for (int i = 1; i < b.size(); ++i) CHECK(b.lambda(i, 0) == b.lambda(0, 0));
+}
+
+TEST_CASE("hypoelliptic active swimmer: kernels keep both directions, targets are finite") {
+  models::ActiveSwimmer sw;
+  Mat<double, 2, 2> C;
+  C << 0.5, 0.1, 0.1, 0.8;
+  const auto data = test::gaussian_ensemble<2>(2000, Vec<double, 2>(0.2, -0.1), C, 0.0, 11);
+  EnsembleSource src(sw, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "fixed";
+  so.delta = 0.01;
+  so.grid = 2;
+  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 12);
+  std::mt19937_64 rng(13);
+  auto pool = make_local_dsm_pool(src, sch, 0.01, 256, WeightKind::covariance, {}, rng);
+  for (int j = 0; j < pool.size(); ++j) {
+    const Mat<double, 2, 2> S = pool.chol[j] * pool.chol[j].transpose();
+    Eigen::SelfAdjointEigenSolver<Mat<double, 2, 2>> es(S);
+    CHECK(es.eigenvalues()(0) > 0);                              // no direction dropped
+    CHECK(es.eigenvalues()(0) < 1e-3 * es.eigenvalues()(1));     // badly conditioned, as expected (~Delta^2 ratio)
+  }
+  Batch b = make_batch<2>({&pool}, 128, {.reference_size = 256}, rng);
+  CHECK(b.target.allFinite());
+  CHECK(b.lambda.allFinite());
+}
+
+TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, and takes Delta_max on OU (LL exact)") {
+  const auto data = test::gaussian_ensemble<1>(2000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 14);
+  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "error-controlled";
+  so.delta_min = 1e-3;
+  so.delta_max = 0.1;
+  so.grid = 4;
+  so.samples = 32;
+  auto s1 = build_schedule(src, 0.2, 1.0, so, 15);
+  for (std::size_t i = 0; i < s1.t.size(); ++i) {
+    CHECK(s1.delta[i] == doctest::Approx(0.1));
+    CHECK(s1.local_error[i] < 1e-10);
+  }
+  models::DoubleWell dw;
+  const auto d2 = test::gaussian_ensemble<1>(2000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.5), 0.0, 16);
+  EnsembleSource src2(dw, EulerMaruyama{}, d2, 0, false);
+  so.tolerance = 0.02;
+  auto s2 = build_schedule(src2, 0.2, 1.0, so, 17);
+  for (std::size_t i = 0; i < s2.t.size(); ++i) {
+    CHECK(s2.local_error[i] <= so.tolerance);
+    CHECK(s2.delta[i] < 0.1);  // the double well is too curved for Delta_max at this tolerance
+  }
+  so.kind = "adaptive";
+  CHECK_THROWS_WITH_AS(build_schedule(src2, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are fixed, error-controlled"),
+                       ConfigError);
+}
