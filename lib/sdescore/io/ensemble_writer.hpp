@@ -2,7 +2,8 @@
 // Streams an ensemble of paths into an OutputFile, one snapshot at a time, as
 //   /particles/<name>/position/value  (snapshot, path, dim) float64, unlimited along snapshot
 //   /particles/<name>/position/{time, step, snapshot, path, dim}   (see docs/file-format.md)
-// Memory is bounded by one snapshot slab (n_paths x dim doubles).
+// Memory is bounded by one snapshot slab (n_paths x dim doubles). HDF5 is serial here:
+// call a writer from one thread (e.g. after the OpenMP loop of a snapshot), not inside it.
 #include "sdescore/io/output_file.hpp"
 
 #include <Eigen/Core>
