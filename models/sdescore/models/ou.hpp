@@ -30,6 +30,7 @@ struct OrnsteinUhlenbeck {
   static constexpr int state_dim = D;
   static constexpr int noise_dim = D;
   using noise_kind = additive_noise;
+  static constexpr bool linear = true;  ///< affine drift, additive noise: closed-form transition (DSM applies)
 
   Mat<double, D, D> B = default_B();
   Vec<double, D> mu = Vec<double, D>::Zero();
