@@ -73,19 +73,25 @@ inline LossGradient weighted_squared_loss(const Eigen::Ref<const Eigen::MatrixXd
   const double inv_b = 1.0 / static_cast<double>(B);
   double total = 0;
   for (Eigen::Index b = 0; b < B; ++b) {
-    const Eigen::VectorXd r = (s.row(b) - target.row(b)).transpose();
-    Eigen::VectorXd lr;
-    if (weights.kind == K::uniform) {
-      lr = r;
-      total += r.squaredNorm();
-      out.dL_ds.row(b) = (2.0 * inv_b) * r.transpose();
-    } else if (weights.kind == K::scalar) {
-      total += weights.scalars[b] * r.squaredNorm();
-      out.dL_ds.row(b) = (2.0 * inv_b * weights.scalars[b]) * r.transpose();
+    if (weights.kind == K::uniform || weights.kind == K::scalar) {
+      const double w = weights.kind == K::scalar ? weights.scalars[b] : 1.0;
+      for (Eigen::Index i = 0; i < d; ++i) {
+        const double r = s(b, i) - target(b, i);
+        total += w * r * r;
+        out.dL_ds(b, i) = 2.0 * inv_b * w * r;
+      }
     } else {
-      const auto lam = weights.kind == K::matrix ? weights.matrices.middleCols(b * d, d) : weights.matrices.leftCols(d);
-      total += r.dot(lam * r);
-      out.dL_ds.row(b) = inv_b * ((lam + lam.transpose()) * r).transpose();
+      const double* lam = weights.matrices.data() + (weights.kind == K::matrix ? b * d * d : 0);  // column-major d x d
+      for (Eigen::Index i = 0; i < d; ++i) out.dL_ds(b, i) = 0;
+      for (Eigen::Index j = 0; j < d; ++j) {
+        const double rj = s(b, j) - target(b, j);
+        for (Eigen::Index i = 0; i < d; ++i) {
+          const double ri = s(b, i) - target(b, i), l = lam[i + j * d];
+          total += ri * l * rj;
+          out.dL_ds(b, i) += inv_b * l * rj;  // (Lambda r)_i
+          out.dL_ds(b, j) += inv_b * l * ri;  // (Lambda^T r)_j
+        }
+      }
     }
   }
   out.value = total * inv_b;

@@ -58,7 +58,7 @@ class Mlp;
 template <class T>
 class Workspace {
  public:
-  static constexpr Eigen::Index default_chunk_size = 128;
+  static constexpr Eigen::Index default_chunk_size = 256;
 
   explicit Workspace(Eigen::Index chunk_size = default_chunk_size) : chunk_(chunk_size) {
     if (chunk_size < 1)
@@ -211,20 +211,23 @@ class Mlp {
       throw ConfigError("Mlp::backward: dL/d(div) has size " + std::to_string(dL_ddiv.size()) +
                         ": it must be empty or the batch size " + std::to_string(ws.batch_));
     const Eigen::Index n_chunks = static_cast<Eigen::Index>(ws.chunks_.size());
-    const int nt = resolve_threads(threads, n_chunks);
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (Eigen::Index c = 0; c < n_chunks; ++c)
-      backward_chunk(ws.chunks_[static_cast<std::size_t>(c)], dL_ds, with_div ? &dL_ddiv : nullptr, ws.kind_,
-                     ws.n_tangents_);
-    // Sum chunk gradients in chunk order (deterministic for any thread count).
-    const Eigen::Index P = num_parameters();
+    const Eigen::Index P = num_parameters(), block = 2048, n_blocks = (P + block - 1) / block;
     grad.resize(P);
-    const int ntr = resolve_threads(threads, (P + 4095) / 4096);
-#pragma omp parallel for num_threads(ntr) schedule(static)
-    for (Eigen::Index blk = 0; blk < (P + 4095) / 4096; ++blk) {
-      const Eigen::Index i0 = blk * 4096, n = std::min<Eigen::Index>(4096, P - i0);
-      grad.segment(i0, n) = ws.chunks_[0].grad.segment(i0, n);
-      for (Eigen::Index c = 1; c < n_chunks; ++c) grad.segment(i0, n) += ws.chunks_[static_cast<std::size_t>(c)].grad.segment(i0, n);
+    const int nt = resolve_threads(threads, n_chunks);
+#pragma omp parallel num_threads(nt)
+    {
+#pragma omp for schedule(static)
+      for (Eigen::Index c = 0; c < n_chunks; ++c)
+        backward_chunk(ws.chunks_[static_cast<std::size_t>(c)], dL_ds, with_div ? &dL_ddiv : nullptr, ws.kind_,
+                       ws.n_tangents_);
+      // (implicit barrier) Sum chunk gradients in chunk order: deterministic for any thread count.
+#pragma omp for schedule(static)
+      for (Eigen::Index blk = 0; blk < n_blocks; ++blk) {
+        const Eigen::Index i0 = blk * block, n = std::min(block, P - i0);
+        grad.segment(i0, n) = ws.chunks_[0].grad.segment(i0, n);
+        for (Eigen::Index c = 1; c < n_chunks; ++c)
+          grad.segment(i0, n) += ws.chunks_[static_cast<std::size_t>(c)].grad.segment(i0, n);
+      }
     }
   }
 

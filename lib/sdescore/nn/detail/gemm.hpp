@@ -7,6 +7,8 @@
 // parallelises over chunks itself; inside, every product goes through this wrapper, which calls
 // Eigen's serial GEMM kernel directly (the same kernel `operator*` uses) with single-thread
 // blocking. Same inputs give the same bits on any thread count.
+#include <vector>
+
 #include <Eigen/Core>
 
 namespace sdescore::nn::detail {
@@ -17,6 +19,26 @@ template <class T>
 using VecX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
 enum class Op { none, transpose };
+
+/// Single-thread cache blocking with packing buffers that persist per thread: Eigen's own
+/// blocking object allocates (and for large panels maps fresh pages) on every product.
+template <class T>
+class PersistentBlocking : public Eigen::internal::level3_blocking<T, T> {
+ public:
+  PersistentBlocking(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) {
+    this->m_mc = rows;
+    this->m_nc = cols;
+    this->m_kc = depth;
+    Eigen::internal::computeProductBlockingSizes<T, T, 1, Eigen::Index>(this->m_kc, this->m_mc, this->m_nc, Eigen::Index(1));
+    thread_local std::vector<T, Eigen::aligned_allocator<T>> buf_a, buf_b;
+    const auto size_a = static_cast<std::size_t>(this->m_mc * this->m_kc);
+    const auto size_b = static_cast<std::size_t>(this->m_kc * this->m_nc);
+    if (buf_a.size() < size_a) buf_a.resize(size_a);
+    if (buf_b.size() < size_b) buf_b.resize(size_b);
+    this->m_blockA = buf_a.data();
+    this->m_blockB = buf_b.data();
+  }
+};
 
 /// C (=|+=) alpha * op(A) * op(B). `accumulate == false` overwrites C.
 /// A, B, C are column-major views (blocks of whole columns, Maps with outer stride).
@@ -32,7 +54,7 @@ void gemm(Eigen::Ref<MatX<T>> c, const Eigen::Ref<const MatX<T>>& a, Op op_a,
   if (!accumulate) c.setZero();
   if (m == 0 || n == 0 || k == 0) return;
   using namespace Eigen;
-  internal::gemm_blocking_space<ColMajor, T, T, Dynamic, Dynamic, Dynamic, 1, false> blocking(m, n, k, 1, true);
+  PersistentBlocking<T> blocking(m, n, k);
   const T* pa = a.data();
   const T* pb = b.data();
   const Index lda = a.outerStride(), ldb = b.outerStride();
