@@ -3,7 +3,10 @@
 //   (a) DSM-type weighted squared loss, (b) ISM with the exact divergence,
 // each step = forward + backward + clipped Adam + cosine schedule + EMA (nn::Trainer).
 // Usage: bench_train_throughput [--threads N] [--seconds S] [--loss dsm|ism|all] [--chunk C]
-// Prints one line per configuration: "RESULT <loss> <threads> <steps_per_s>".
+// Prints one line per configuration: "RESULT <loss> <threads> <steps_per_s> <cpu_use>", where
+// cpu_use = process CPU time / (wall time * threads) (< 1 means the machine was shared).
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -33,7 +36,17 @@ Data make_data(int n_batches, int B) {
   return d;
 }
 
-double run(const std::string& loss, int threads, double seconds, long chunk) {
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+struct Rate {
+  double steps_per_s, cpu_use;
+};
+
+Rate run(const std::string& loss, int threads, double seconds, long chunk) {
   const int B = 512;
   Architecture a = Architecture::score_model(2);
   a.time.n_frequencies = 0;  // t itself: 3 inputs
@@ -53,13 +66,14 @@ double run(const std::string& loss, int threads, double seconds, long chunk) {
   for (int k = 0; k < 20; ++k) step(k);  // warm-up
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
+  const double c0 = cpu_seconds();
   int n = 0;
   double elapsed = 0;
   while (elapsed < seconds) {
     for (int k = 0; k < 10; ++k) step(n++);
     elapsed = std::chrono::duration<double>(clock::now() - t0).count();
   }
-  return n / elapsed;
+  return {n / elapsed, (cpu_seconds() - c0) / (elapsed * threads)};
 }
 
 }  // namespace
@@ -85,6 +99,10 @@ int main(int argc, char** argv) {
     }
   }
   for (const auto& l : losses)
-    for (int t : threads) std::printf("RESULT %s %d %.1f\n", l.c_str(), t, run(l, t, seconds, chunk)), std::fflush(stdout);
+    for (int t : threads) {
+      const Rate r = run(l, t, seconds, chunk);
+      std::printf("RESULT %s %d %.1f %.2f\n", l.c_str(), t, r.steps_per_s, r.cpu_use);
+      std::fflush(stdout);
+    }
   return 0;
 }
