@@ -1,0 +1,322 @@
+#include "scorefit.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "apps/common/cli.hpp"
+#include "sdescore/app/registry.hpp"
+#include "sdescore/io/atomic.hpp"
+#include "sdescore/io/ensemble_reader.hpp"
+#include "sdescore/io/h5.hpp"
+#include "sdescore/score/fit.hpp"
+#include "sdescore/score/score_file.hpp"
+
+namespace sdescore::scorefit {
+
+namespace {
+
+std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m) {
+  std::vector<app::ParamValue> v;
+  for (const auto& [k, x] : m) v.push_back({k, x});
+  return v;
+}
+
+/// Loads every snapshot of the ensemble into memory, refusing files without a model description.
+score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
+  score::EnsembleData d;
+  d.times = r.times();
+  d.dt = r.info().dt;
+  for (std::int64_t s = 0; s < r.n_snapshots(); ++s) d.states.push_back(r.snapshot(s));
+  return d;
+}
+
+nn::Mlp<float> load_network(const score::ScoreModelFile& f) {
+  nn::Mlp<float> net(f.arch);
+  net.set_flat_parameters(std::span<const float>(f.ema_parameters));
+  return net;
+}
+
+}  // namespace
+
+void setup(CLI::App& app, Options& opt) {
+  app.require_subcommand(1);
+  auto* tr = opt.train_cmd = app.add_subcommand("train", "train a score model on an sdesim ensemble");
+  auto& t = opt.train;
+  tr->add_option("--data", t.data, "ensemble file written by sdesim")->required();
+  tr->add_option("--ensemble", t.ensemble, "ensemble name under /particles (default: the only one)");
+  tr->add_option("-o,--output", t.output, "score model file to write")->required();
+  tr->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();
+  tr->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
+  tr->add_option("--batch", t.batch, "batch size B")->capture_default_str();
+  tr->add_option("--groups", t.groups, "time groups G per batch (B/G samples share a time)")->capture_default_str();
+  tr->add_option("--pool-size", t.pool_size, "samples of p_s per time pool")->capture_default_str();
+  tr->add_option("--pools", t.n_pools, "time pools kept (one refreshed per step)")->capture_default_str();
+  tr->add_option("--reference-size,-R", t.reference_size, "multi-sample target reference set R (1: plain target)")->capture_default_str();
+  tr->add_flag("--antithetic", t.antithetic, "antithetic pairs y = m +- L eps");
+  tr->add_option("--weight", t.weight, "loss weight: covariance (Lambda = Sigma_bar(t)) | scalar | none")->capture_default_str();
+  tr->add_option("--schedule", t.schedule, "local step schedule: error-controlled | fixed")->capture_default_str();
+  tr->add_option("--delta", t.delta, "fixed schedule: the local step Delta")->capture_default_str();
+  tr->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
+  tr->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
+  tr->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
+  tr->add_flag("--no-ito-correction", t.no_ito, "use the first-order linearised mean");
+  tr->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)");
+  tr->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)");
+  tr->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
+  tr->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
+  tr->add_option("--activation", t.activation, "silu | tanh | softplus")->capture_default_str();
+  tr->add_option("--time-frequencies", t.time_frequencies, "Fourier time features K")->capture_default_str();
+  tr->add_option("--lr", t.lr, "peak learning rate (Adam)")->capture_default_str();
+  tr->add_option("--lr-final", t.lr_final, "learning rate at the end of the cosine decay")->capture_default_str();
+  tr->add_option("--warmup", t.warmup, "learning-rate warm-up steps")->capture_default_str();
+  tr->add_option("--clip", t.clip, "global gradient-norm clipping (<= 0: off)")->capture_default_str();
+  tr->add_option("--ema", t.ema, "EMA decay of the weights used for evaluation")->capture_default_str();
+  tr->add_option("--probes", t.probes, "ism-hutchinson: probes per sample")->capture_default_str();
+  tr->add_option("--probe-kind", t.probe_kind, "ism-hutchinson: rademacher | gaussian")->capture_default_str();
+  tr->add_option("--seed", t.seed, "seed (initialisation, batches, probes)")->capture_default_str();
+  tr->add_option("--threads", t.threads, "OpenMP threads (0: all); results do not depend on it");
+  tr->add_flag("--force", t.force, "overwrite an existing output file");
+  tr->add_flag("-q,--quiet", t.quiet, "no progress line");
+
+  auto* sc = opt.score_cmd = app.add_subcommand("score", "evaluate a score model at given points (/points, /time -> /score)");
+  sc->add_option("--model", opt.score.model, "score model file")->required();
+  sc->add_option("--input", opt.score.input, "HDF5 file with /points (n x d, float64) and /time (n, float64)")->required();
+  sc->add_option("-o,--output", opt.score.output, "HDF5 file to write with /score (n x d)")->required();
+  sc->add_option("--threads", opt.score.threads, "OpenMP threads (0: all)");
+  sc->add_flag("--force", opt.score.force, "overwrite an existing output file");
+
+  auto* gr = opt.grid_cmd = app.add_subcommand("grid", "the learned score, D s and the probability-flow velocity on a grid");
+  gr->add_option("--model", opt.grid.model, "score model file")->required();
+  gr->add_option("--times", opt.grid.times, "times, e.g. 0.5,1,2")->delimiter(',')->required();
+  gr->add_option("--lo", opt.grid.lo, "lower corner per coordinate (default -3)")->delimiter(',');
+  gr->add_option("--hi", opt.grid.hi, "upper corner per coordinate (default 3)")->delimiter(',');
+  gr->add_option("--n", opt.grid.n, "points per coordinate (default 101)")->delimiter(',');
+  gr->add_option("-o,--output", opt.grid.output, "HDF5 file to write")->required();
+  gr->add_option("--threads", opt.grid.threads, "OpenMP threads (0: all)");
+  gr->add_flag("--force", opt.grid.force, "overwrite an existing output file");
+}
+
+int run(const Options& opt) {
+  io::install_signal_cleanup();
+  if (opt.train_cmd && opt.train_cmd->parsed()) return run_train(opt.train);
+  if (opt.score_cmd && opt.score_cmd->parsed()) return run_score(opt.score);
+  if (opt.grid_cmd && opt.grid_cmd->parsed()) return run_grid(opt.grid);
+  throw ConfigError("no subcommand: valid subcommands are train, score, grid");
+}
+
+int run_train(const TrainOptions& o) {
+  // Everything that can be checked before reading data is checked first, and the output target
+  // is checked before hours of training.
+  io::check_writable_target(o.output, o.force);
+  score::FitOptions fo;
+  fo.objective = score::parse_objective(o.objective);
+  fo.steps = o.steps;
+  fo.batch = o.batch;
+  fo.groups = o.groups;
+  fo.pool_size = o.pool_size;
+  fo.n_pools = o.n_pools;
+  fo.target.reference_size = o.reference_size;
+  fo.target.antithetic = o.antithetic;
+  fo.weight = score::parse_weight(o.weight);
+  fo.lin.ito_corrected_mean = !o.no_ito;
+  fo.schedule.kind = o.schedule;
+  fo.schedule.delta = o.delta;
+  fo.schedule.delta_min = o.delta_min;
+  fo.schedule.delta_max = o.delta_max;
+  fo.schedule.tolerance = o.tolerance;
+  fo.schedule.lin = fo.lin;
+  fo.t_min = o.t_min;
+  fo.t_max = o.t_max;
+  fo.holdout_every = o.holdout_every;
+  fo.arch.hidden = o.hidden;
+  fo.arch.activation = nn::parse_activation(o.activation);
+  fo.arch.time.n_frequencies = o.time_frequencies;
+  fo.trainer.adam.max_grad_norm = o.clip;
+  fo.trainer.schedule = nn::LrSchedule::warmup_cosine(o.lr, std::min<long>(o.warmup, std::max(0L, o.steps - 1)), o.steps, o.lr_final);
+  fo.trainer.ema.decay = o.ema;
+  fo.trainer.probe_kind = nn::parse_probe_kind(o.probe_kind);
+  fo.trainer.probes_per_sample = o.probes;
+  fo.trainer.threads = o.threads;
+  fo.seed = o.seed;
+  fo.validate();
+
+  io::EnsembleReader reader(o.data, o.ensemble);
+  const io::RunInfo info = reader.info();
+  if (info.model.empty())
+    throw IoError("file " + o.data + " does not say which model produced it (/parameters has no model): train on sdesim output");
+  const score::EnsembleData data = load_ensemble(reader);
+
+  score::ScoreModelFile out;
+  app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
+    using M = std::decay_t<decltype(model)>;
+    app::visit_stepper<M>(info.stepper, [&](auto stepper) {
+      cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet);
+      auto res = score::fit_score(model, stepper, data, fo, [&](const score::FitProgress& p) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
+        bar.update(static_cast<double>(p.step), buf);
+      });
+      bar.finish();
+      const auto& tr = res.trainer;
+      std::vector<double> eval_t;
+      for (int k = 0; k < 8; ++k) eval_t.push_back(res.t_min + (res.t_max - res.t_min) * (k + 0.5) / 8);
+      out.heldout_ism = fo.holdout_every > 0
+                            ? score::heldout_ism(tr, model, stepper, data, fo.holdout_every, eval_t, 512, o.seed + 17)
+                            : std::nan("");
+      out.arch = tr.model().architecture();
+      const auto ema = tr.ema_model().flat_parameters();
+      out.ema_parameters = ema;
+      out.raw_parameters = tr.model().flat_parameters();
+      const auto& m = tr.optimizer().first_moment();
+      const auto& v = tr.optimizer().second_moment();
+      out.adam_m.assign(m.data(), m.data() + m.size());
+      out.adam_v.assign(v.data(), v.data() + v.size());
+      out.steps_done = tr.steps();
+      out.ema_updates = tr.ema().updates();
+      out.schedule = res.schedule;
+      out.curve = res.curve;
+      out.t_min = res.t_min;
+      out.t_max = res.t_max;
+      out.seconds = res.seconds;
+      out.max_jitter = res.max_jitter;
+    });
+  });
+  out.objective = o.objective;
+  out.data = info;
+  out.data_file = o.data;
+  out.command_line = o.command_line;
+  out.seed = o.seed;
+  out.config = {{"steps", double(o.steps)}, {"batch", double(o.batch)}, {"groups", double(o.groups)},
+                {"pool_size", double(o.pool_size)}, {"pools", double(o.n_pools)}, {"reference_size", double(o.reference_size)},
+                {"antithetic", double(o.antithetic)}, {"delta", o.delta}, {"delta_min", o.delta_min},
+                {"delta_max", o.delta_max}, {"tolerance", o.tolerance}, {"ito_corrected_mean", double(!o.no_ito)},
+                {"holdout_every", double(o.holdout_every)}, {"lr", o.lr}, {"lr_final", o.lr_final},
+                {"warmup", double(o.warmup)}, {"clip", o.clip}, {"ema", o.ema}, {"probes", double(o.probes)},
+                {"time_frequencies", double(o.time_frequencies)}};
+  out.config_text = {{"objective", o.objective}, {"weight", o.weight}, {"schedule", o.schedule},
+                     {"activation", o.activation}, {"probe_kind", o.probe_kind}};
+  score::write_score_file(o.output, out, o.force);
+  if (!o.quiet)
+    std::printf("scorefit: wrote %s (%s, %ld steps in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
+                o.output.c_str(), o.objective.c_str(), o.steps, out.seconds, o.steps / std::max(out.seconds, 1e-9),
+                out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
+  return cli::ok;
+}
+
+int run_score(const ScoreOptions& o) {
+  io::check_writable_target(o.output, o.force);
+  const auto f = score::read_score_file(o.model);
+  io::Group in = io::open_file(o.input);
+  if (!in.has_dataset("points") || !in.has_dataset("time"))
+    throw IoError("input " + o.input + " must hold datasets /points (n x d, float64) and /time (n, float64)");
+  const auto pts = in.read_array<double>("points");
+  const auto tim = in.read_array<double>("time");
+  const std::size_t d = static_cast<std::size_t>(f.arch.input_dim);
+  if (pts.shape.size() != 2 || pts.shape[1] != d)
+    throw IoError("input " + o.input + ": /points has shape " +
+                  (pts.shape.size() == 2 ? std::to_string(pts.shape[0]) + " x " + std::to_string(pts.shape[1]) : std::string("of rank ") + std::to_string(pts.shape.size())) +
+                  " but the model's dimension is " + std::to_string(d) + ": it must be n x " + std::to_string(d));
+  const std::size_t n = pts.shape[0];
+  if (tim.shape.size() != 1 || tim.shape[0] != n)
+    throw IoError("input " + o.input + ": /time must have shape (" + std::to_string(n) + ",), one time per point");
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(tim.data[i])) throw ConfigError("input /time[" + std::to_string(i) + "] = " + detail::fmt_double(tim.data[i]) + " is not finite");
+  const Eigen::MatrixXd P = Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(pts.data.data(), n, d);
+  const Eigen::VectorXd T = Eigen::Map<const Eigen::VectorXd>(tim.data.data(), n);
+  const Eigen::MatrixXd S = load_network(f).evaluate(P, T, Eigen::VectorXd(), o.threads);
+  const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> Sr = S;
+  io::AtomicFile file(o.output, o.force);
+  io::Group root = file.root();
+  root.write_array("score", std::span<const double>(Sr.data(), Sr.size()), {n, d}, {"point", "dim"});
+  root.set_attr("score_model", o.model);
+  root.set_attr("command_line", o.command_line);
+  root.set_attr("model", f.data.model);
+  file.commit();
+  return cli::ok;
+}
+
+int run_grid(const GridOptions& o) {
+  io::check_writable_target(o.output, o.force);
+  const auto f = score::read_score_file(o.model);
+  const int d = f.arch.input_dim;
+  if (d > 2)
+    throw ConfigError("grid: model " + f.data.model + " has dimension " + std::to_string(d) +
+                      "; grids are for 1D and 2D models (use `scorefit score` on your own points)");
+  auto per_dim = [&](const std::vector<double>& v, double def, const char* what) {
+    if (v.empty()) return std::vector<double>(d, def);
+    if (static_cast<int>(v.size()) == 1) return std::vector<double>(d, v[0]);
+    if (static_cast<int>(v.size()) != d)
+      throw ConfigError(std::string("grid: --") + what + " has " + std::to_string(v.size()) + " values: give 1 or " + std::to_string(d));
+    return v;
+  };
+  const auto lo = per_dim(o.lo, -3.0, "lo"), hi = per_dim(o.hi, 3.0, "hi");
+  std::vector<int> n = o.n.empty() ? std::vector<int>(d, 101) : o.n;
+  if (static_cast<int>(n.size()) == 1) n.assign(d, n[0]);
+  for (int i = 0; i < d; ++i) {
+    if (!(hi[i] > lo[i])) throw ConfigError("grid: --hi " + detail::fmt_double(hi[i]) + " must exceed --lo " + detail::fmt_double(lo[i]));
+    if (n[i] < 2) throw ConfigError("grid: --n " + std::to_string(n[i]) + " is invalid: it must be >= 2");
+  }
+  for (double t : o.times)
+    if (!std::isfinite(t)) throw ConfigError("grid: time " + detail::fmt_double(t) + " is not finite");
+  const int nx = n[0], ny = d == 2 ? n[1] : 1, nt = static_cast<int>(o.times.size());
+  const long npts = static_cast<long>(nx) * ny;
+  Eigen::MatrixXd P(npts * nt, d);
+  Eigen::VectorXd T(npts * nt);
+  std::vector<double> xs(nx), ys(ny);
+  for (int i = 0; i < nx; ++i) xs[i] = lo[0] + (hi[0] - lo[0]) * i / (nx - 1);
+  if (d == 2)
+    for (int j = 0; j < ny; ++j) ys[j] = lo[1] + (hi[1] - lo[1]) * j / (ny - 1);
+  for (int k = 0, r = 0; k < nt; ++k)
+    for (int i = 0; i < nx; ++i)
+      for (int j = 0; j < ny; ++j, ++r) {
+        P(r, 0) = xs[i];
+        if (d == 2) P(r, 1) = ys[j];
+        T(r) = o.times[k];
+      }
+  const Eigen::MatrixXd S = load_network(f).evaluate(P, T, Eigen::VectorXd(), o.threads);
+  Eigen::MatrixXd DS(S.rows(), d), V(S.rows(), d);
+  app::visit_model(f.data.model, to_params(f.data.model_parameters), [&](auto& model) {
+    using M = std::decay_t<decltype(model)>;
+    if constexpr (M::state_dim <= 2) {
+      if constexpr (!is_additive_v<M>)
+        throw ConfigError("grid: the flow velocity f - D s needs additive noise (div D = 0)");
+      for (long r = 0; r < S.rows(); ++r) {
+        const Vec<double, M::state_dim> y = P.row(r).transpose();
+        const auto G = model.diffusion(y, T(r));
+        const Mat<double, M::state_dim, M::state_dim> D = 0.5 * G * G.transpose();
+        const Vec<double, M::state_dim> s = S.row(r).transpose();
+        DS.row(r) = (D * s).transpose();
+        V.row(r) = (model.drift(y, T(r)) - D * s).transpose();
+      }
+    }
+  });
+  io::AtomicFile file(o.output, o.force);
+  io::Group root = file.root();
+  root.write_array("time", std::span<const double>(o.times), {std::size_t(nt)}, {"time"});
+  root.write_array("x", std::span<const double>(xs), {std::size_t(nx)}, {"x"});
+  std::vector<std::size_t> shape{std::size_t(nt), std::size_t(nx)};
+  std::vector<std::string> dims{"time", "x"};
+  if (d == 2) {
+    root.write_array("y", std::span<const double>(ys), {std::size_t(ny)}, {"y"});
+    shape.push_back(ny);
+    dims.push_back("y");
+  }
+  shape.push_back(d);
+  dims.push_back("component");
+  auto write = [&](const char* name, const Eigen::MatrixXd& M) {
+    const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> R = M;
+    root.write_array(name, std::span<const double>(R.data(), R.size()), shape, dims);
+  };
+  write("score", S);
+  write("diffusion_score", DS);
+  write("flow_velocity", V);
+  root.set_attr("score_model", o.model);
+  root.set_attr("model", f.data.model);
+  root.set_attr("command_line", o.command_line);
+  root.set_attr("description", std::string("score s(y,t) = grad log p_t; diffusion_score = D s with D = G G^T / 2; "
+                                           "flow_velocity = f - D s (probability-flow ODE, additive noise)"));
+  file.commit();
+  return cli::ok;
+}
+
+}  // namespace sdescore::scorefit

@@ -1,0 +1,43 @@
+#pragma once
+// Score model files written by `scorefit train` (layout in docs/file-format.md, "Score model
+// files"): architecture, EMA and raw weights, optimiser state, the step schedule, the loss
+// curve, the training configuration and the provenance of the data, written atomically.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sdescore/io/run_info.hpp"
+#include "sdescore/nn/architecture.hpp"
+#include "sdescore/score/fit.hpp"
+
+namespace sdescore::score {
+
+struct ScoreModelFile {
+  nn::Architecture arch;
+  std::vector<float> ema_parameters;   ///< the weights evaluation uses
+  std::vector<float> raw_parameters;   ///< last optimiser iterate (for --resume)
+  std::vector<float> adam_m, adam_v;   ///< Adam moments (for --resume)
+  std::int64_t steps_done = 0;
+  std::int64_t ema_updates = 0;
+  std::string objective;
+  io::RunInfo data;                    ///< provenance of the training ensemble (model, parameters, stepper, dt, ...)
+  std::string data_file;               ///< path of the ensemble file as given
+  StepSchedule schedule;
+  std::vector<LossPoint> curve;
+  double t_min = 0, t_max = 0;
+  double seconds = 0;                  ///< wall time of training
+  double heldout_ism = 0;              ///< held-out ISM value at the end (method.md 4.3)
+  double max_jitter = 0;
+  std::map<std::string, double> config;            ///< numeric training settings
+  std::map<std::string, std::string> config_text;  ///< textual training settings
+  std::string command_line;
+  std::uint64_t seed = 0;
+};
+
+/// Writes atomically (temp file + rename); refuses to overwrite unless `overwrite`.
+void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f, bool overwrite);
+/// Reads a score model file; IoError naming the file when it is not one.
+ScoreModelFile read_score_file(const std::filesystem::path& path);
+
+}  // namespace sdescore::score

@@ -1,0 +1,184 @@
+// scorefit's run() functions end to end on files: train -> score model file -> score / grid.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "apps/common/cli.hpp"
+#include "scorefit.hpp"
+#include "sdescore/io/ensemble_writer.hpp"
+#include "sdescore/io/h5.hpp"
+#include "sdescore/io/output_file.hpp"
+#include "sdescore/models/ou.hpp"
+#include "sdescore/score/score_file.hpp"
+
+using namespace sdescore;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("scorefit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  static inline int counter = 0;
+};
+
+/// A small OU ensemble file, sampled exactly (p_0 = N(1, 0.2^2)), snapshots every 0.1 up to 1.
+fs::path write_ou_file(const fs::path& dir, const std::string& model = "ou") {
+  io::RunInfo info;
+  info.model = model;
+  if (model == "ou")
+    info.model_parameters = {{"B", 1.0}, {"mu", 0.0}, {"S", 1.0}};
+  else
+    info.model_parameters = {{"a", 1.0}, {"T", 0.5}};
+  info.stepper = "euler_maruyama";
+  info.dt = 1e-3;
+  info.seed = 1;
+  info.save_every = 100;
+  info.path_count = 4000;
+  const fs::path p = dir / "ou.h5";
+  io::OutputFile out(p, info);
+  io::EnsembleWriter w(out, 4000, 1);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> nd;
+  Eigen::MatrixXd y(4000, 1);
+  for (int i = 0; i < 4000; ++i) y(i, 0) = 1.0 + 0.2 * nd(rng);
+  const double a = std::exp(-0.1), sd = std::sqrt((1 - std::exp(-0.2)) / 2);
+  for (int k = 0; k <= 10; ++k) {
+    if (k > 0)
+      for (int i = 0; i < 4000; ++i) y(i, 0) = a * y(i, 0) + sd * nd(rng);
+    w.append(y, 0.1 * k, 100 * k);
+  }
+  out.commit();
+  return p;
+}
+
+scorefit::TrainOptions quick_train(const fs::path& data, const fs::path& out) {
+  scorefit::TrainOptions o;
+  o.data = data.string();
+  o.output = out.string();
+  o.steps = 300;
+  o.batch = 128;
+  o.groups = 4;
+  o.pool_size = 128;
+  o.n_pools = 8;
+  o.reference_size = 64;
+  o.hidden = {32, 32};
+  o.schedule = "fixed";
+  o.delta = 0.02;
+  o.quiet = true;
+  o.warmup = 20;
+  o.threads = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("scorefit train writes a complete score model file; score and grid answer the documented contract") {
+  TempDir tmp;
+  const auto data = write_ou_file(tmp.path);
+  const auto model = tmp.path / "score.h5";
+  auto o = quick_train(data, model);
+  o.command_line = "scorefit train ...";
+  CHECK(scorefit::run_train(o) == 0);
+  REQUIRE(fs::exists(model));
+  const auto f = score::read_score_file(model);
+  CHECK(f.objective == "local-dsm");
+  CHECK(f.data.model == "ou");
+  CHECK(f.steps_done == 300);
+  CHECK(f.curve.size() == 6);  // 300 steps / log_every 50
+  CHECK(static_cast<long>(f.ema_parameters.size()) == f.arch.num_parameters());
+  CHECK(f.schedule.t.size() == 64);
+  CHECK(f.config.at("batch") == 128);
+  CHECK(std::isfinite(f.heldout_ism));
+
+  // the /points + /time -> /score contract
+  const auto pts = tmp.path / "pts.h5";
+  {
+    io::AtomicFile in(pts, false);
+    std::vector<double> p{-1.0, 0.0, 0.5, 1.0}, t{0.5, 0.5, 0.8, 1.0};
+    in.root().write_array("points", std::span<const double>(p), {4, 1});
+    in.root().write_array("time", std::span<const double>(t), {4});
+    in.commit();
+  }
+  scorefit::ScoreOptions so{model.string(), pts.string(), (tmp.path / "out.h5").string(), false, 1, ""};
+  CHECK(scorefit::run_score(so) == 0);
+  const auto s = io::open_file(tmp.path / "out.h5").read_array<double>("score");
+  REQUIRE(s.shape == std::vector<std::size_t>{4, 1});
+  // after 300 steps of a 32x32 net the sign and rough size are right: exact scores -(y - m_t)/v_t
+  for (int i = 0; i < 4; ++i) {
+    const std::vector<double> p{-1.0, 0.0, 0.5, 1.0}, t{0.5, 0.5, 0.8, 1.0};
+    const double mt = std::exp(-t[i]), vt = 0.04 * std::exp(-2 * t[i]) + (1 - std::exp(-2 * t[i])) / 2;
+    const double ref = -(p[i] - mt) / vt;
+    CHECK_MESSAGE(std::abs(s.data[i] - ref) < 0.25 * std::abs(ref) + 0.3, "point ", i, ": ", s.data[i], " vs ", ref);
+  }
+
+  scorefit::GridOptions go;
+  go.model = model.string();
+  go.output = (tmp.path / "grid.h5").string();
+  go.times = {0.5, 1.0};
+  go.lo = {-2};
+  go.hi = {2};
+  go.n = {11};
+  CHECK(scorefit::run_grid(go) == 0);
+  const auto g = io::open_file(tmp.path / "grid.h5");
+  CHECK(g.read_array<double>("score").shape == std::vector<std::size_t>{2, 11, 1});
+  // D s with D = S^2/2 = 1/2, and the flow velocity f - D s with f = -y
+  const auto sc = g.read_array<double>("score"), ds = g.read_array<double>("diffusion_score"),
+             v = g.read_array<double>("flow_velocity"), x = g.read_array<double>("x");
+  for (int i = 0; i < 11; ++i) {
+    CHECK(ds.data[i] == doctest::Approx(0.5 * sc.data[i]));
+    CHECK(v.data[i] == doctest::Approx(-x.data[i] - 0.5 * sc.data[i]));
+  }
+  CHECK(g.dim_names("score") == std::vector<std::string>{"time", "x", "component"});
+}
+
+TEST_CASE("scorefit refuses bad input and leaves existing files untouched") {
+  TempDir tmp;
+  const auto data = write_ou_file(tmp.path);
+  const auto model = tmp.path / "score.h5";
+  {
+    std::ofstream(model) << "precious";
+  }
+  auto o = quick_train(data, model);
+  CHECK_THROWS_WITH_AS(scorefit::run_train(o), doctest::Contains("--force"), IoError);
+  CHECK(std::ifstream(model).rdbuf() != nullptr);
+  std::string content;
+  std::ifstream(model) >> content;
+  CHECK(content == "precious");
+  o.output = (tmp.path / "new.h5").string();
+  o.objective = "sliced";
+  CHECK_THROWS_WITH_AS(scorefit::run_train(o), doctest::Contains("valid objectives are local-dsm"), ConfigError);
+  o.objective = "local-dsm";
+  o.reference_size = 1000;
+  CHECK_THROWS_WITH_AS(scorefit::run_train(o), doctest::Contains("reference size R = 1000 is invalid"), ConfigError);
+  o.reference_size = 64;
+  o.data = (tmp.path / "missing.h5").string();
+  CHECK_THROWS_AS(scorefit::run_train(o), IoError);
+  CHECK(!fs::exists(tmp.path / "new.h5"));
+  // the score contract: a model file that is not one
+  scorefit::ScoreOptions so{data.string(), data.string(), (tmp.path / "o.h5").string(), false, 1, ""};
+  CHECK_THROWS_WITH_AS(scorefit::run_score(so), doctest::Contains("is not an sdescore score model"), IoError);
+  // dsm on a nonlinear model
+  TempDir tmp2;
+  const auto dw = write_ou_file(tmp2.path, "double_well");
+  auto o2 = quick_train(dw, tmp2.path / "s.h5");
+  o2.objective = "dsm";
+  CHECK_THROWS_WITH_AS(scorefit::run_train(o2), doctest::Contains("objective dsm needs a closed-form transition"), ConfigError);
+}
+
+TEST_CASE("DSM and ISM train end to end through the app on a linear model") {
+  TempDir tmp;
+  const auto data = write_ou_file(tmp.path);
+  for (std::string obj : {"dsm", "ism", "ism-hutchinson"}) {
+    auto o = quick_train(data, tmp.path / (obj + ".h5"));
+    o.objective = obj;
+    CHECK(scorefit::run_train(o) == 0);
+    CHECK(score::read_score_file(tmp.path / (obj + ".h5")).objective == obj);
+  }
+}
