@@ -257,6 +257,17 @@ TEST_CASE("Mlp: invalid inputs throw with the offending value") {
   Workspace<float> ws;
   Eigen::VectorXf g;
   CHECK_THROWS_AS(net.backward(Eigen::MatrixXd::Zero(3, 2), Eigen::VectorXd(), ws, g), ConfigError);
+  CHECK_THROWS_AS(net.forward(Eigen::MatrixXd::Zero(0, 2), Eigen::VectorXd(), Eigen::VectorXd(), Divergence::none(), ws),
+                  ConfigError);
+  CHECK(net.evaluate(Eigen::MatrixXd::Zero(0, 2), Eigen::VectorXd()).rows() == 0);
+  // a workspace filled by another network is refused
+  Architecture other = Architecture::score_model(2);
+  other.hidden = {16};
+  Mlp<float> small(other);
+  small.forward(Eigen::MatrixXd::Zero(3, 2), t, Eigen::VectorXd(), Divergence::none(), ws);
+  CHECK_THROWS_AS(net.backward(Eigen::MatrixXd::Zero(3, 2), Eigen::VectorXd(), ws, g), ConfigError);
+  // dL/d div without a divergence in the forward pass
+  CHECK_THROWS_AS(small.backward(Eigen::MatrixXd::Zero(3, 2), Eigen::VectorXd::Ones(3), ws, g), ConfigError);
   Architecture bad = Architecture::score_model(2);
   bad.hidden = {128, 0};
   CHECK_THROWS_WITH_AS(Mlp<float>{bad}, doctest::Contains("hidden[1] = 0"), ConfigError);

@@ -90,6 +90,7 @@ class Workspace {
   Eigen::Index chunk_;
   std::vector<Chunk> chunks_;
   Eigen::Index batch_ = -1;
+  Eigen::Index n_parameters_ = -1;
   Eigen::Index n_tangents_ = 0;
   DivergenceKind kind_ = DivergenceKind::none;
   bool has_backward_state_ = false;
@@ -176,6 +177,9 @@ class Mlp {
                int threads = 0) const {
     const Eigen::Index B = points.rows();
     const Eigen::Index K = check_inputs(points, times, sigma_bar, div);
+    if (B == 0) throw ConfigError("Mlp::forward: the batch is empty: it needs at least one sample");
+    ws.has_backward_state_ = false;
+    ws.n_parameters_ = num_parameters();
     ws.batch_ = B;
     ws.kind_ = div.kind;
     ws.n_tangents_ = K;
@@ -200,6 +204,9 @@ class Mlp {
                 Workspace<T>& ws, Vector& grad, int threads = 0) const {
     if (!ws.has_backward_state_)
       throw ConfigError("Mlp::backward: the workspace holds no forward pass: call forward() first");
+    if (ws.n_parameters_ != num_parameters())
+      throw ConfigError("Mlp::backward: the workspace holds a forward pass of a network with " +
+                        std::to_string(ws.n_parameters_) + " parameters, this one has " + std::to_string(num_parameters()));
     if (dL_ds.rows() != ws.batch_ || dL_ds.cols() != arch_.output_dim)
       throw ConfigError("Mlp::backward: dL/ds is " + std::to_string(dL_ds.rows()) + " x " + std::to_string(dL_ds.cols()) +
                         ": it must be batch x output_dim = " + std::to_string(ws.batch_) + " x " +
