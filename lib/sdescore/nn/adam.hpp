@@ -67,6 +67,17 @@ class Adam {
     return norm;
   }
 
+  /// Restores a saved optimiser state (checkpoint resume): moments and step count.
+  void set_state(const Eigen::Ref<const Vector>& m, const Eigen::Ref<const Vector>& v, std::int64_t steps) {
+    if (m.size() != m_.size() || v.size() != v_.size())
+      throw ConfigError("adam: set_state got moments of size " + std::to_string(m.size()) + " and " +
+                        std::to_string(v.size()) + ": the optimiser was built for " + std::to_string(m_.size()));
+    if (steps < 0) throw ConfigError("adam: set_state got steps = " + std::to_string(steps) + ": it must be >= 0");
+    m_ = m;
+    v_ = v;
+    k_ = steps;
+  }
+
   std::int64_t steps() const { return k_; }
   const AdamOptions& options() const { return opt_; }
   const Vector& first_moment() const { return m_; }

@@ -121,6 +121,20 @@ class Trainer {
   Ema<float>& ema() { return ema_; }
   const TrainerOptions& options() const { return opt_; }
   std::int64_t steps() const { return adam_.steps(); }
+  /// Resumes from a checkpoint: raw weights, Adam moments and step count, EMA average and its
+  /// update count (what model(), optimizer() and ema() expose). Training then continues exactly
+  /// as if it had not been interrupted (the probe stream is keyed by the step count).
+  void restore(const Eigen::Ref<const Net::Vector>& parameters, const Eigen::Ref<const Net::Vector>& adam_m,
+               const Eigen::Ref<const Net::Vector>& adam_v, std::int64_t steps,
+               const Eigen::Ref<const Net::Vector>& ema_average, std::int64_t ema_updates) {
+    if (ema_average.size() != net_.num_parameters())
+      throw ConfigError("trainer: restore got an EMA of size " + std::to_string(ema_average.size()) +
+                        ": the network has " + std::to_string(net_.num_parameters()) + " parameters");
+    net_.set_parameters(parameters);
+    adam_.set_state(adam_m, adam_v, steps);
+    ema_.set_average(ema_average, ema_updates);
+  }
+
   /// Gradient of the last step (after clipping).
   const Net::Vector& last_gradient() const { return grad_; }
 
