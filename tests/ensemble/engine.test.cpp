@@ -51,7 +51,7 @@ StateMatrix run(const St& st, const M& m, std::int64_t n, EnsembleOptions o, std
 }
 
 bool same_stats(const EnsembleStats& a, const EnsembleStats& b) {
-  if (a.n != b.n || a.mean != b.mean || a.cov != b.cov || a.histograms.size() != b.histograms.size()) return false;
+  if (a.n != b.n || a.mean_data != b.mean_data || a.cov_data != b.cov_data || a.histograms.size() != b.histograms.size()) return false;
   for (std::size_t h = 0; h < a.histograms.size(); ++h)
     if (a.histograms[h].counts != b.histograms[h].counts || a.histograms[h].underflow != b.histograms[h].underflow ||
         a.histograms[h].overflow != b.histograms[h].overflow)
@@ -233,8 +233,8 @@ TEST_CASE("streaming statistics equal statistics of the stored snapshots") {
     const Eigen::MatrixXd Xc = X.rowwise() - mean.transpose();
     const Eigen::MatrixXd cov = Xc.transpose() * Xc / double(n - 1);
     CHECK(st.n == n);
-    CHECK((st.mean - mean).norm() < 1e-13);
-    CHECK((st.cov - cov).norm() < 1e-13);
+    CHECK((st.mean() - mean).norm() < 1e-13);
+    CHECK((st.cov() - cov).norm() < 1e-13);
     const auto& h = st.histograms[0];
     std::vector<std::int64_t> counts(5, 0);
     std::int64_t under = 0, over = 0;

@@ -22,7 +22,7 @@ struct Moments {
 };
 Moments moments(const StateMatrix& s) {
   const auto st = compute_stats(s.view(), StatsOptions{});
-  return {st.mean, st.cov};
+  return {st.mean(), st.cov()};
 }
 }  // namespace
 

@@ -34,9 +34,9 @@ TEST_CASE("OU2 ensemble moments match exact_mean / exact_covariance (local linea
     const Eigen::Vector2d mean = m.exact_mean(y0, snap.t);
     const Eigen::Matrix2d C = m.exact_covariance(snap.t);
     for (int i = 0; i < 2; ++i) {
-      CHECK(std::abs(snap.stats->mean(i) - mean(i)) < 5 * std::sqrt(C(i, i) / n));
+      CHECK(std::abs(snap.stats->mean()(i) - mean(i)) < 5 * std::sqrt(C(i, i) / n));
       for (int j = 0; j < 2; ++j)
-        CHECK(std::abs(snap.stats->cov(i, j) - C(i, j)) < 5 * std::sqrt((C(i, i) * C(j, j) + C(i, j) * C(i, j)) / n));
+        CHECK(std::abs(snap.stats->cov()(i, j) - C(i, j)) < 5 * std::sqrt((C(i, i) * C(j, j) + C(i, j) * C(i, j)) / n));
     }
     ++checked;
   });
@@ -57,7 +57,7 @@ TEST_CASE("underdamped Langevin with BAOAB: equipartition <v^2> = T") {
   int k = 0;
   simulate(BAOAB{}, m, s, o, [&](const Snapshot& snap) {
     if (snap.step < 200) return;  // relaxed (gamma = 1: velocity memory e^-10)
-    v2 += snap.stats->cov(1, 1) + snap.stats->mean(1) * snap.stats->mean(1);
+    v2 += snap.stats->cov()(1, 1) + snap.stats->mean()(1) * snap.stats->mean()(1);
     ++k;
   });
   v2 /= k;
@@ -107,7 +107,7 @@ TEST_CASE("active swimmer: <v^2>(t) follows the OU formula D (1 - e^{-2 gamma t}
   simulate(EulerMaruyama{}, m, s, o, [&](const Snapshot& snap) {
     if (snap.step == 0) return;
     const double var = m.D * (1 - std::exp(-2 * m.gamma * snap.t));
-    const double v2 = snap.stats->cov(1, 1) + snap.stats->mean(1) * snap.stats->mean(1);
+    const double v2 = snap.stats->cov()(1, 1) + snap.stats->mean()(1) * snap.stats->mean()(1);
     // v is Gaussian with mean 0: sd(<v^2>) = var sqrt(2 / n); EM's bias on v is O(gamma dt) = 1e-3.
     CHECK(std::abs(v2 - var) < 5 * var * std::sqrt(2.0 / n) + 2e-3 * var);
     ++checked;

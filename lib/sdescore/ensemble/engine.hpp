@@ -88,33 +88,46 @@ void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths);
                                   const StateMatrix& state, const BlockFailure& first, std::int64_t n_failed_blocks);
 
 /// Advances paths [p0, p0 + nb) from step k_begin to k_end. Returns false on a non-finite state
-/// (recorded in fail). z: thread-local scratch of noise_dim x ldz.
+/// (recorded in fail). z: thread-local scratch of noise_dim x ldz normals; xb: thread-local
+/// scratch of state_dim x ldz (ldz = nb padded to random::kLanes).
+/// The block's state is copied into xb for the interval (no aliasing with the ensemble, stays in
+/// L1/L2) and every step runs over the padded width: the padding lanes repeat path p0, so the
+/// loop has no scalar remainder and each path takes the same (vector) code path whatever the
+/// block size.
 template <class St, class M>
 bool advance_block(const St& stepper, const M& model, StateMatrix& state, const EnsembleOptions& o, std::int64_t p0,
-                   std::int64_t nb, std::int64_t k_begin, std::int64_t k_end, double* z, std::ptrdiff_t ldz,
-                   BlockFailure& fail) {
+                   std::int64_t nb, std::int64_t k_begin, std::int64_t k_end, double* __restrict z,
+                   double* __restrict xb, std::ptrdiff_t ldz, BlockFailure& fail) {
   constexpr int D = M::state_dim;
   constexpr int Mn = St::template noise_dim<M>;
   const std::int64_t n = state.n_paths();
+  const std::int64_t pad = random::padded_count(nb);
   double* X = state.data().data() + p0;
+  for (int d = 0; d < D; ++d) {
+    std::copy(X + d * n, X + d * n + nb, xb + d * ldz);
+    std::fill(xb + d * ldz + nb, xb + d * ldz + pad, X[d * n]);
+  }
+  auto write_back = [&] {
+    for (int d = 0; d < D; ++d) std::copy(xb + d * ldz, xb + d * ldz + nb, X + d * n);
+  };
   const double dt = o.dt, sq = std::sqrt(dt);
   const std::uint64_t stream0 = o.first_path + static_cast<std::uint64_t>(p0);
   for (std::int64_t k = k_begin; k < k_end; ++k) {
     random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k), Mn, z, ldz);
     const double t = o.t0 + static_cast<double>(k) * dt;
-    bool bad = false;
-    for (std::int64_t i = 0; i < nb; ++i) {
+    for (std::int64_t i = 0; i < pad; ++i) {
       Vec<double, D> y;
-      for (int d = 0; d < D; ++d) y(d) = X[d * n + i];
+      for (int d = 0; d < D; ++d) y(d) = xb[d * ldz + i];
       Vec<double, Mn> dW;
       for (int j = 0; j < Mn; ++j) dW(j) = sq * z[j * ldz + i];
       stepper.do_step(model, y, t, dt, dW);
-      for (int d = 0; d < D; ++d) {
-        X[d * n + i] = y(d);
-        bad |= !(std::abs(y(d)) <= std::numeric_limits<double>::max());
-      }
+      for (int d = 0; d < D; ++d) xb[d * ldz + i] = y(d);
     }
+    bool bad = false;  // separate pass: vectorises
+    for (int d = 0; d < D; ++d)
+      for (std::int64_t i = 0; i < nb; ++i) bad |= !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
     if (bad) {
+      write_back();
       for (std::int64_t i = 0; i < nb; ++i)
         for (int d = 0; d < D; ++d)
           if (!std::isfinite(X[d * n + i])) {
@@ -124,6 +137,7 @@ bool advance_block(const St& stepper, const M& model, StateMatrix& state, const 
           }
     }
   }
+  write_back();
   return true;
 }
 
@@ -182,15 +196,15 @@ RunSummary simulate(const St& stepper, const M& model, StateMatrix& state, const
     bool any_fail = false;
 #pragma omp parallel num_threads(n_threads) reduction(|| : any_fail)
     {
-      std::vector<double> zbuf(static_cast<std::size_t>(std::max(1, Mn)) * static_cast<std::size_t>(ldz) + 8);
-      double* z = zbuf.data();
+      std::vector<double> zbuf(static_cast<std::size_t>(Mn) * static_cast<std::size_t>(ldz));
+      std::vector<double> xbuf(static_cast<std::size_t>(D) * static_cast<std::size_t>(ldz));
       const int tid = omp_get_thread_num();
 #pragma omp for schedule(static)
       for (std::int64_t b = 0; b < n_blocks; ++b) {
         auto& f = fails[static_cast<std::size_t>(b)];
         if (f.path >= 0) continue;  // failed earlier: stays frozen
         const std::int64_t p0 = b * B, nb = std::min(B, n - p0);
-        if (!detail::advance_block(stepper, model, state, o, p0, nb, k, next, z, ldz, f)) {
+        if (!detail::advance_block(stepper, model, state, o, p0, nb, k, next, zbuf.data(), xbuf.data(), ldz, f)) {
           any_fail = true;
           continue;
         }

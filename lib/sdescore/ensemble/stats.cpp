@@ -88,7 +88,8 @@ void StatsAccumulator::add_range(const StateView& s, std::int64_t begin, std::in
 EnsembleStats StatsAccumulator::finish() const {
   const int D = dim_;
   EnsembleStats r;
-  r.mean = Eigen::VectorXd::Zero(D);
+  r.dim = D;
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(D);
   Eigen::MatrixXd M2 = Eigen::MatrixXd::Zero(D, D);
   double n = 0;
   // Ordered pairwise merge (Chan, Golub, LeVeque 1979): chunk order = path order.
@@ -99,13 +100,15 @@ EnsembleStats StatsAccumulator::finish() const {
     const Eigen::Map<const Eigen::VectorXd> mb(P + 1, D);
     const Eigen::Map<const Eigen::MatrixXd> M2b(P + 1 + D, D, D);
     const double nn = n + nb;
-    const Eigen::VectorXd delta = mb - r.mean;
-    r.mean += delta * (nb / nn);
+    const Eigen::VectorXd delta = mb - mean;
+    mean += delta * (nb / nn);
     M2 += M2b + delta * delta.transpose() * (n * nb / nn);
     n = nn;
   }
   r.n = static_cast<std::int64_t>(n);
-  r.cov = n > 1 ? Eigen::MatrixXd(M2 / (n - 1)) : Eigen::MatrixXd::Zero(D, D);
+  r.mean_data.assign(mean.data(), mean.data() + D);
+  const Eigen::MatrixXd cov = n > 1 ? Eigen::MatrixXd(M2 / (n - 1)) : Eigen::MatrixXd::Zero(D, D);
+  r.cov_data.assign(cov.data(), cov.data() + D * D);
   for (std::size_t h = 0; h < opt_.histograms.size(); ++h) {
     Histogram out;
     out.coord = opt_.histograms[h].coord;

@@ -36,11 +36,17 @@ struct Histogram {
   std::int64_t underflow = 0, overflow = 0, nonfinite = 0;
 };
 
+/// Plain std::vector storage (no Eigen objects cross the compiled-library boundary: with
+/// SDESCORE_NATIVE=ON the library and its users may disagree on Eigen's alignment); Eigen views
+/// through mean() / cov().
 struct EnsembleStats {
   std::int64_t n = 0;
-  Eigen::VectorXd mean;  ///< sample mean
-  Eigen::MatrixXd cov;   ///< unbiased sample covariance (divides by n - 1; zero if n < 2)
+  int dim = 0;
+  std::vector<double> mean_data;  ///< sample mean, dim
+  std::vector<double> cov_data;   ///< unbiased sample covariance (n - 1; zero if n < 2), dim x dim, symmetric
   std::vector<Histogram> histograms;
+  Eigen::Map<const Eigen::VectorXd> mean() const { return {mean_data.data(), dim}; }
+  Eigen::Map<const Eigen::MatrixXd> cov() const { return {cov_data.data(), dim, dim}; }
 };
 
 /// Accumulates one snapshot's statistics from disjoint path ranges; thread-safe for distinct
