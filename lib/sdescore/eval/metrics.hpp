@@ -47,13 +47,16 @@ inline Eigen::MatrixXd subsample(const Eigen::MatrixXd& x, Eigen::Index max_n, s
 inline double pair_distance_sum(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y) {
   const Eigen::MatrixXd xt = x.transpose(), yt = y.transpose();  // columns = points, contiguous
   const Eigen::Index n = xt.cols(), m = yt.cols();
-  double acc = 0;
-#pragma omp parallel for schedule(dynamic, 16) reduction(+ : acc) if (n * m > 100000)
+  // per-row sums in parallel, then a serial sum: the result does not depend on the threads
+  Eigen::VectorXd rows(n);
+#pragma omp parallel for schedule(dynamic, 16) if (n * m > 100000)
   for (Eigen::Index i = 0; i < n; ++i) {
     double row = 0;
     for (Eigen::Index j = 0; j < m; ++j) row += (xt.col(i) - yt.col(j)).norm();
-    acc += row;
+    rows(i) = row;
   }
+  double acc = 0;
+  for (Eigen::Index i = 0; i < n; ++i) acc += rows(i);
   return acc;
 }
 }  // namespace detail
@@ -128,10 +131,10 @@ inline double sliced_wasserstein1(const Eigen::MatrixXd& a, const Eigen::MatrixX
     } while (theta.col(k).norm() < 1e-12);
     theta.col(k).normalize();
   }
-  double acc = 0;
-#pragma omp parallel for schedule(dynamic) reduction(+ : acc) if (a.rows() + b.rows() > 5000)
-  for (int k = 0; k < opts.directions; ++k) acc += wasserstein1_1d(a * theta.col(k), b * theta.col(k));
-  return acc / opts.directions;
+  Eigen::VectorXd w(opts.directions);  // per direction, summed serially: thread-independent result
+#pragma omp parallel for schedule(dynamic) if (a.rows() + b.rows() > 5000)
+  for (int k = 0; k < opts.directions; ++k) w(k) = wasserstein1_1d(a * theta.col(k), b * theta.col(k));
+  return w.sum() / opts.directions;
 }
 
 /// Sample mean (row vector of means as a column vector).
