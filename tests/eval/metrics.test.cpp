@@ -147,3 +147,17 @@ TEST_CASE("metrics: compare_samples and the noise floor") {
   CHECK_THROWS_AS(compare_samples(ref1, Eigen::MatrixXd(ref1.leftCols(1))), ConfigError);
   CHECK_THROWS_AS(energy_distance(ref1.topRows(1), ref2), ConfigError);
 }
+
+#include <omp.h>
+
+TEST_CASE("metrics: results do not depend on the number of OpenMP threads") {
+  const Eigen::MatrixXd a = normal_2d(1500, Eigen::Vector2d(0, 0), 19), b = normal_2d(1500, Eigen::Vector2d(0.2, 0), 20);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const double e1 = energy_distance(a, b), w1 = sliced_wasserstein1(a, b);
+  omp_set_num_threads(4);
+  const double e4 = energy_distance(a, b), w4 = sliced_wasserstein1(a, b);
+  omp_set_num_threads(saved);
+  CHECK(e1 == e4);  // bit-identical
+  CHECK(w1 == w4);
+}

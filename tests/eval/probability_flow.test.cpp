@@ -79,6 +79,7 @@ TEST_CASE("probability flow: log-density by the change of variables equals the e
   REQUIRE(r.log_density.size() == 3);
   REQUIRE(r.entropy.size() == 3);
   REQUIRE(r.production.size() == 3);
+  CHECK(r.production[2].rate == entropy_production_rate(m, score, r.states[2], 1.0).rate);
   for (std::size_t k = 0; k < 3; ++k) {
     const auto law = ou_marginal(m, p0, r.times[k]);
     double worst = 0;
