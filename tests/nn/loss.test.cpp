@@ -81,11 +81,11 @@ TEST_CASE("dL/dtheta of the weighted squared loss and of ISM match finite differ
     CAPTURE(which);
     auto loss_at = [&](const Mlp<double>& n, Workspace<double>& ws) {
       switch (which) {
-        case 0: n.forward(y, t, Eigen::VectorXd(), Divergence::none(), ws); return weighted_squared_loss(ws.s(), tgt);
-        case 1: n.forward(y, t, sb, Divergence::none(), ws); return weighted_squared_loss(ws.s(), tgt, LossWeights::scalar(w));
-        case 2: n.forward(y, t, sb, Divergence::none(), ws); return weighted_squared_loss(ws.s(), tgt, LossWeights::matrix(lam));
-        case 3: n.forward(y, t, sb, Divergence::exact(), ws); return ism_loss(ws.s(), ws.divergence(), w);
-        default: n.forward(y, t, Eigen::VectorXd(), Divergence::hutchinson(probes), ws); return ism_loss(ws.s(), ws.divergence());
+        case 0: n.forward(y, t, Eigen::VectorXd(), Divergence::none(), ws, 1); return weighted_squared_loss(ws.s(), tgt);
+        case 1: n.forward(y, t, sb, Divergence::none(), ws, 1); return weighted_squared_loss(ws.s(), tgt, LossWeights::scalar(w));
+        case 2: n.forward(y, t, sb, Divergence::none(), ws, 1); return weighted_squared_loss(ws.s(), tgt, LossWeights::matrix(lam));
+        case 3: n.forward(y, t, sb, Divergence::exact(), ws, 1); return ism_loss(ws.s(), ws.divergence(), w);
+        default: n.forward(y, t, Eigen::VectorXd(), Divergence::hutchinson(probes), ws, 1); return ism_loss(ws.s(), ws.divergence());
       }
     };
     Workspace<double> ws(3);

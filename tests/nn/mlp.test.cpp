@@ -112,7 +112,7 @@ TEST_CASE("Mlp: reverse pass for a generic dL/ds (and dL/d div) matches finite d
           Mlp<double> n2 = net;
           n2.set_parameters(th);
           Workspace<double> w2(4);
-          n2.forward(y, t, sb, div, w2);
+          n2.forward(y, t, sb, div, w2, /*threads=*/1);  // tiny batches: no team overhead
           double v = (w2.s().array() * G.array()).sum();
           if (kind != DivergenceKind::none) v += w2.divergence().dot(a);
           return v;
