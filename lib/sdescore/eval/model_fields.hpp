@@ -8,6 +8,7 @@
 ///  - the symmetric pseudo-inverse D^+ used by entropy production.
 #include <Eigen/Dense>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <string>
 #include <unsupported/Eigen/AutoDiff>

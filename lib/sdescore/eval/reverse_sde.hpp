@@ -9,6 +9,8 @@
 /// Noise comes from one std::mt19937_64 seeded with `seed`, drawn serially (sample-major,
 /// step by step), so the result does not depend on the number of threads.
 #include <Eigen/Dense>
+#include <cmath>
+#include <cstdint>
 #include <random>
 #include <string>
 
