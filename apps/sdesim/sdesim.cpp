@@ -35,6 +35,13 @@ std::string num(double v) {
   return sdescore::detail::fmt_double(v);
 }
 
+/// 12 significant digits (for suggested values in messages).
+std::string short_num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return buf;
+}
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::string cur;
@@ -109,8 +116,8 @@ Grid resolve_grid(const Options& o) {
     const auto lo = static_cast<std::int64_t>(std::floor(ratio)), hi = lo + 1;
     throw ConfigError("--t-end = " + num(o.t_end) + " is not a whole number of steps of --dt = " + num(o.dt) +
                       " (t_end / dt = " + num(ratio) + "); valid are multiples of dt, e.g. --t-end " +
-                      (lo >= 1 ? num(static_cast<double>(lo) * o.dt) + " or " : std::string()) +
-                      num(static_cast<double>(hi) * o.dt));
+                      (lo >= 1 ? short_num(static_cast<double>(lo) * o.dt) + " or " : std::string()) +
+                      short_num(static_cast<double>(hi) * o.dt));
   }
   Grid g{n, o.save_every};
   if (o.save_every < 0)
@@ -118,16 +125,23 @@ Grid resolve_grid(const Options& o) {
                       " is invalid: it must be >= 1 (or 0 for the default, n_steps / 10)");
   if (o.save_every == 0) g.save_every = n % 10 == 0 ? n / 10 : n;
   if (n % g.save_every != 0) {
-    std::string divisors;
-    int shown = 0;
-    for (std::int64_t d = 1; d <= n && shown < 12; ++d)
-      if (n % d == 0 && (d <= 20 || d * 20 >= n || d % 10 == 0)) {
-        divisors += (shown ? ", " : "") + std::to_string(d);
-        ++shown;
+    std::vector<std::int64_t> divs;  // divisors of n (pairs up to sqrt(n), at most 10^6 candidates)
+    for (std::int64_t d = 1; d <= 1000000 && d * d <= n; ++d)
+      if (n % d == 0) {
+        divs.push_back(d);
+        if (d != n / d) divs.push_back(n / d);
       }
+    std::sort(divs.begin(), divs.end());
+    std::string divisors;
+    for (std::size_t i = 0; i < divs.size(); ++i) {
+      if (divs.size() > 12 && i == 6) {
+        divisors += ", ...";
+        i = divs.size() - 6;
+      }
+      divisors += (i ? ", " : "") + std::to_string(divs[i]);
+    }
     throw ConfigError("--save-every = " + std::to_string(o.save_every) + " does not divide the " + std::to_string(n) +
-                      " steps (t_end / dt); valid are the divisors of " + std::to_string(n) + ", e.g. " + divisors +
-                      (shown >= 12 ? ", ..., " + std::to_string(n) : std::string()));
+                      " steps (t_end / dt); valid are the divisors of " + std::to_string(n) + ": " + divisors);
   }
   return g;
 }
