@@ -174,3 +174,17 @@ TEST_CASE("robust Cholesky: plain, jittered and refused") {
   S(0, 0) = std::nan("");
   CHECK_THROWS_WITH_AS(robust_cholesky<2>(S), doctest::Contains("non-finite"), NumericalError);
 }
+
+TEST_CASE("1D closed-form transition equals the matrix-exponential path, including near a = 0") {
+  for (double a : {-3.0, -1e-7, 0.0, 2e-6, 0.4}) {
+    for (double delta : {1e-4, 0.01, 0.5}) {
+      const Mat<double, 1, 1> A(a), Q(0.7);
+      const Vec<double, 1> f(0.3), c(-1.2);
+      const double z = a * delta;
+      const double m_closed = delta * phi1(z) * f(0) + delta * delta * phi2(z) * c(0);
+      const double v_closed = Q(0, 0) * delta * phi1(2 * z);
+      CHECK(m_closed == doctest::Approx(affine_flow_displacement<1>(A, f, c, delta)(0)).epsilon(1e-12));
+      CHECK(v_closed == doctest::Approx(van_loan_covariance<1>(A, Q, delta)(0, 0)).epsilon(1e-12));
+    }
+  }
+}

@@ -52,7 +52,15 @@ Mat<double, D, D> van_loan_covariance(const Mat<double, D, D>& A, const Mat<doub
   return 0.5 * (S + S.transpose());
 }
 
+/// phi1(z) = (e^z - 1)/z and phi2(z) = (e^z - 1 - z)/z^2, stable at z -> 0 (series there).
+inline double phi1(double z) { return std::abs(z) < 1e-5 ? 1.0 + z / 2 + z * z / 6 : std::expm1(z) / z; }
+inline double phi2(double z) {
+  return std::abs(z) < 1e-3 ? 0.5 + z / 6 + z * z / 24 + z * z * z / 120 : (std::expm1(z) - z) / (z * z);
+}
+
 /// The linearised transition N(m, Sigma) from y_s at time s over a step delta > 0.
+/// For state_dim 1 the exponentials are scalar: m = y + Delta phi1(a Delta) f + Delta^2 phi2(a Delta) c,
+/// Sigma = q Delta phi1(2 a Delta) (the same formulas the matrix path evaluates; tested equal).
 template <SdeModel M>
 GaussianTransition<M::state_dim> local_linear_transition(const M& model, const Vec<double, M::state_dim>& ys,
                                                         double s, double delta,
@@ -64,8 +72,14 @@ GaussianTransition<M::state_dim> local_linear_transition(const M& model, const V
   Vec<double, D> c = drift_time_derivative(model, ys, s);
   if (opt.ito_corrected_mean) c += drift_ito_curvature(model, ys, s, G);
   GaussianTransition<D> tr;
-  tr.mean = ys + affine_flow_displacement<D>(A, f, c, delta);
-  tr.cov = van_loan_covariance<D>(A, G * G.transpose(), delta);
+  if constexpr (D == 1) {
+    const double z = A(0, 0) * delta;
+    tr.mean(0) = ys(0) + delta * phi1(z) * f(0) + delta * delta * phi2(z) * c(0);
+    tr.cov(0, 0) = (G * G.transpose())(0, 0) * delta * phi1(2 * z);
+  } else {
+    tr.mean = ys + affine_flow_displacement<D>(A, f, c, delta);
+    tr.cov = van_loan_covariance<D>(A, G * G.transpose(), delta);
+  }
   return tr;
 }
 

@@ -34,6 +34,10 @@ struct KernelPool {
   std::vector<double> log_norm;               ///< -1/2 log det Sigma_j
   Mat<double, D, D> lambda = Mat<double, D, D>::Identity();  ///< the loss weight at t
   double max_jitter = 0;                      ///< largest Cholesky jitter used (reported)
+  // structure-of-arrays copies for the vectorised multi-sample target
+  Eigen::Matrix<double, D, Eigen::Dynamic> mean_soa;
+  Eigen::Matrix<double, D * D, Eigen::Dynamic> prec_soa;
+  Eigen::Array<double, 1, Eigen::Dynamic> log_norm_soa;
   int size() const { return static_cast<int>(ys.size()); }
 };
 
@@ -60,6 +64,14 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
     pool.log_norm[j] = -L.diagonal().array().log().sum();
   }
   pool.max_jitter = jit_max;
+  pool.mean_soa.resize(D, n);
+  pool.prec_soa.resize(D * D, n);
+  pool.log_norm_soa.resize(n);
+  for (int j = 0; j < n; ++j) {
+    pool.mean_soa.col(j) = pool.mean[j];
+    pool.prec_soa.col(j) = Eigen::Map<const Eigen::Matrix<double, D * D, 1>>(pool.prec[j].data());
+    pool.log_norm_soa(j) = pool.log_norm[j];
+  }
 }
 
 template <int D>
@@ -112,35 +124,35 @@ KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double 
 
 /// Self-normalised multi-sample target at y (method.md 2.3):
 ///   sum_k w_k (-P_k (y - m_k)),  w_k  proportional to  N(y; m_k, Sigma_k),
-/// over the reference set {generator} + the first (R - 1) other samples of the pool.
+/// over a reference set of R pool samples that always includes the generator of y: the first
+/// R samples of the pool, with the generator in place of the R-th when it is not among them.
+/// Vectorised over the reference set (structure-of-arrays pool data).
 template <int D>
 Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, D>& y, int generator, int R) {
-  const int n = pool.size();
-  const int count = std::min(R, n);
-  // reference indices: generator first, then others in pool order
-  double mx = -std::numeric_limits<double>::infinity();
-  thread_local std::vector<double> logw;
-  thread_local std::vector<int> idx;
-  logw.resize(count);
-  idx.resize(count);
-  idx[0] = generator;
-  for (int k = 1, j = 0; k < count; ++j)
-    if (j != generator) idx[k++] = j;
-  for (int k = 0; k < count; ++k) {
-    const int j = idx[k];
-    const Vec<double, D> r = y - pool.mean[j];
-    logw[k] = pool.log_norm[j] - 0.5 * r.dot(pool.prec[j] * r);
-    mx = std::max(mx, logw[k]);
+  const int count = std::min(R, pool.size());
+  using Row = Eigen::Array<double, 1, Eigen::Dynamic>;
+  thread_local Eigen::Array<double, D, Eigen::Dynamic> r, pr;
+  thread_local Row logw;
+  r = (pool.mean_soa.leftCols(count).colwise() - y).array() * -1.0;  // y - m_k
+  pr.resize(D, count);                                               // P_k (y - m_k)
+  for (int a = 0; a < D; ++a) {
+    pr.row(a) = pool.prec_soa.row(a).head(count).array() * r.row(0);
+    for (int b = 1; b < D; ++b) pr.row(a) += pool.prec_soa.row(a + D * b).head(count).array() * r.row(b);
   }
-  double z = 0;
-  Vec<double, D> acc = Vec<double, D>::Zero();
-  for (int k = 0; k < count; ++k) {
-    const int j = idx[k];
-    const double w = std::exp(logw[k] - mx);
-    z += w;
-    acc -= w * (pool.prec[j] * (y - pool.mean[j]));
+  logw = pool.log_norm_soa.head(count) - 0.5 * (r * pr).colwise().sum();
+  if (generator >= count) {  // swap the generator in for the last reference
+    const Vec<double, D> rg = y - pool.mean[generator];
+    const Vec<double, D> pg = pool.prec[generator] * rg;
+    r.col(count - 1) = rg.array();
+    pr.col(count - 1) = pg.array();
+    logw(count - 1) = pool.log_norm[generator] - 0.5 * rg.dot(pg);
   }
-  return acc / z;
+  const double mx = logw.maxCoeff();
+  logw = (logw - mx).exp();
+  const double z = logw.sum();
+  Vec<double, D> acc;
+  for (int a = 0; a < D; ++a) acc(a) = -(pr.row(a) * logw).sum() / z;
+  return acc;
 }
 
 /// A training batch: points, their times, regression targets and per-sample weights.
