@@ -1,11 +1,13 @@
 #include "sdesim.hpp"
 
 #include <omp.h>
+#include <signal.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -664,7 +666,17 @@ int main_program(int argc, char** argv) {
     return rc == 0 ? cli::ok : cli::usage_error;
   }
   o.command_line = cli::command_line(argc, argv);
+  // Signals ignored on entry (e.g. SIGINT of a background job started by a script, nohup)
+  // stay ignored, as POSIX tools do: otherwise the handler would delete the temporary of a
+  // run that then goes on to the end.
+  auto ignored = [](int sig) {
+    struct sigaction old {};
+    return ::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN;
+  };
+  const bool int_ignored = ignored(SIGINT), term_ignored = ignored(SIGTERM);
   io::install_signal_cleanup();
+  if (int_ignored) std::signal(SIGINT, SIG_IGN);
+  if (term_ignored) std::signal(SIGTERM, SIG_IGN);
   return cli::guarded("sdesim", [&] { return run(o); });
 }
 
