@@ -300,6 +300,15 @@ TEST_CASE("bad input exits with the documented code and names the value") {
       {"missing directory", [&](Options& o) { o.output = dir / "no/such/dir/x.h5"; }, 3, {"no/such/dir"}},
       {"existing output", [&](Options& o) { o.output = existing; }, 3, {"existing.h5", "--force"}},
       {"missing init file", [&](Options& o) { o.init = "file:" + (dir / "nope.h5"); }, 3, {"nope.h5"}},
+      {"diverging paths",
+       [](Options& o) {
+         o.init = "point:20";
+         o.dt = 0.5;
+         o.t_end = 5;  // x -> -1.6e4, 8e12, -1e39, 2e117, inf
+         o.save_every = 0;
+       },
+       4,
+       {"non-finite", "path 0", "dt = 0.5"}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.what);
