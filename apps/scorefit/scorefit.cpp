@@ -13,15 +13,12 @@
 
 namespace sdescore::scorefit {
 
-namespace {
-
 std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m) {
   std::vector<app::ParamValue> v;
   for (const auto& [k, x] : m) v.push_back({k, x});
   return v;
 }
 
-/// Loads every snapshot of the ensemble into memory, refusing files without a model description.
 score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
   score::EnsembleData d;
   d.times = r.times();
@@ -30,13 +27,46 @@ score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
   return d;
 }
 
+namespace {
 nn::Mlp<float> load_network(const score::ScoreModelFile& f) {
   nn::Mlp<float> net(f.arch);
   net.set_flat_parameters(std::span<const float>(f.ema_parameters));
   return net;
 }
-
 }  // namespace
+
+void add_training_flags(CLI::App* app, TrainOptions& t) {
+  app->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();
+  app->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
+  app->add_option("--batch", t.batch, "batch size B")->capture_default_str();
+  app->add_option("--groups", t.groups, "time groups G per batch (B/G samples share a time)")->capture_default_str();
+  app->add_option("--pool-size", t.pool_size, "samples of p_s per time pool")->capture_default_str();
+  app->add_option("--pools", t.n_pools, "time pools kept (one refreshed per step)")->capture_default_str();
+  app->add_option("--reference-size,-R", t.reference_size, "multi-sample target reference set R (1: plain target)")->capture_default_str();
+  app->add_flag("--antithetic", t.antithetic, "antithetic pairs y = m +- L eps");
+  app->add_option("--weight", t.weight, "loss weight: covariance (Lambda = Sigma_bar(t)) | scalar | none")->capture_default_str();
+  app->add_option("--schedule", t.schedule, "local step schedule: error-controlled | fixed")->capture_default_str();
+  app->add_option("--delta", t.delta, "fixed schedule: the local step Delta")->capture_default_str();
+  app->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
+  app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
+  app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
+  app->add_flag("--no-ito-correction", t.no_ito, "use the first-order linearised mean");
+  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)");
+  app->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)");
+  app->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
+  app->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
+  app->add_option("--activation", t.activation, "silu | tanh | softplus")->capture_default_str();
+  app->add_option("--time-frequencies", t.time_frequencies, "Fourier time features K")->capture_default_str();
+  app->add_option("--lr", t.lr, "peak learning rate (Adam)")->capture_default_str();
+  app->add_option("--lr-final", t.lr_final, "learning rate at the end of the cosine decay")->capture_default_str();
+  app->add_option("--warmup", t.warmup, "learning-rate warm-up steps")->capture_default_str();
+  app->add_option("--clip", t.clip, "global gradient-norm clipping (<= 0: off)")->capture_default_str();
+  app->add_option("--ema", t.ema, "EMA decay of the weights used for evaluation")->capture_default_str();
+  app->add_option("--probes", t.probes, "ism-hutchinson: probes per sample")->capture_default_str();
+  app->add_option("--probe-kind", t.probe_kind, "ism-hutchinson: rademacher | gaussian")->capture_default_str();
+  app->add_option("--seed", t.seed, "seed (initialisation, batches, probes)")->capture_default_str();
+  app->add_option("--threads", t.threads, "OpenMP threads (0: all); results do not depend on it");
+}
 
 void setup(CLI::App& app, Options& opt) {
   app.require_subcommand(1);
@@ -45,36 +75,7 @@ void setup(CLI::App& app, Options& opt) {
   tr->add_option("--data", t.data, "ensemble file written by sdesim")->required();
   tr->add_option("--ensemble", t.ensemble, "ensemble name under /particles (default: the only one)");
   tr->add_option("-o,--output", t.output, "score model file to write")->required();
-  tr->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();
-  tr->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
-  tr->add_option("--batch", t.batch, "batch size B")->capture_default_str();
-  tr->add_option("--groups", t.groups, "time groups G per batch (B/G samples share a time)")->capture_default_str();
-  tr->add_option("--pool-size", t.pool_size, "samples of p_s per time pool")->capture_default_str();
-  tr->add_option("--pools", t.n_pools, "time pools kept (one refreshed per step)")->capture_default_str();
-  tr->add_option("--reference-size,-R", t.reference_size, "multi-sample target reference set R (1: plain target)")->capture_default_str();
-  tr->add_flag("--antithetic", t.antithetic, "antithetic pairs y = m +- L eps");
-  tr->add_option("--weight", t.weight, "loss weight: covariance (Lambda = Sigma_bar(t)) | scalar | none")->capture_default_str();
-  tr->add_option("--schedule", t.schedule, "local step schedule: error-controlled | fixed")->capture_default_str();
-  tr->add_option("--delta", t.delta, "fixed schedule: the local step Delta")->capture_default_str();
-  tr->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
-  tr->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
-  tr->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
-  tr->add_flag("--no-ito-correction", t.no_ito, "use the first-order linearised mean");
-  tr->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)");
-  tr->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)");
-  tr->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
-  tr->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
-  tr->add_option("--activation", t.activation, "silu | tanh | softplus")->capture_default_str();
-  tr->add_option("--time-frequencies", t.time_frequencies, "Fourier time features K")->capture_default_str();
-  tr->add_option("--lr", t.lr, "peak learning rate (Adam)")->capture_default_str();
-  tr->add_option("--lr-final", t.lr_final, "learning rate at the end of the cosine decay")->capture_default_str();
-  tr->add_option("--warmup", t.warmup, "learning-rate warm-up steps")->capture_default_str();
-  tr->add_option("--clip", t.clip, "global gradient-norm clipping (<= 0: off)")->capture_default_str();
-  tr->add_option("--ema", t.ema, "EMA decay of the weights used for evaluation")->capture_default_str();
-  tr->add_option("--probes", t.probes, "ism-hutchinson: probes per sample")->capture_default_str();
-  tr->add_option("--probe-kind", t.probe_kind, "ism-hutchinson: rademacher | gaussian")->capture_default_str();
-  tr->add_option("--seed", t.seed, "seed (initialisation, batches, probes)")->capture_default_str();
-  tr->add_option("--threads", t.threads, "OpenMP threads (0: all); results do not depend on it");
+  add_training_flags(tr, t);
   tr->add_flag("--force", t.force, "overwrite an existing output file");
   tr->add_flag("-q,--quiet", t.quiet, "no progress line");
 
@@ -84,6 +85,23 @@ void setup(CLI::App& app, Options& opt) {
   sc->add_option("-o,--output", opt.score.output, "HDF5 file to write with /score (n x d)")->required();
   sc->add_option("--threads", opt.score.threads, "OpenMP threads (0: all)");
   sc->add_flag("--force", opt.score.force, "overwrite an existing output file");
+
+  auto* cm = opt.compare_cmd = app.add_subcommand("compare", "local-DSM vs ISM (vs DSM) study: same network, steps and seeds; errors against references and SDE marginals");
+  auto& c = opt.compare;
+  cm->add_option("--data", c.data, "ensemble file written by sdesim")->required();
+  cm->add_option("--ensemble", c.ensemble, "ensemble name under /particles (default: the only one)");
+  cm->add_option("-o,--output", c.output, "HDF5 report (a .csv and a .md summary are written beside it)")->required();
+  cm->add_option("--objectives", c.objectives, "objectives to compare (default: local-dsm,ism,ism-hutchinson[,dsm])")->delimiter(',');
+  cm->add_option("--seeds", c.seeds, "seeds, one fit per objective and seed")->delimiter(',')->capture_default_str();
+  cm->add_option("--eval-times", c.eval_times, "evaluation times (snapped to snapshot times)")->delimiter(',');
+  cm->add_option("--threshold", c.threshold, "time-to-accuracy threshold on the relative score error")->capture_default_str();
+  cm->add_option("--eval-every", c.eval_every, "steps between accuracy checks")->capture_default_str();
+  cm->add_option("--fp-cells", c.fp_cells, "Fokker-Planck cells per coordinate (default 1000 in 1D, 200 in 2D)")->delimiter(',');
+  cm->add_option("--fp-dt", c.fp_dt, "Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)");
+  cm->add_option("--flow-samples", c.flow_samples, "samples pushed along the learned probability flow")->capture_default_str();
+  add_training_flags(cm, c.train);
+  cm->add_flag("--force", c.force, "overwrite existing report files");
+  cm->add_flag("-q,--quiet", c.quiet, "no progress line or per-run lines");
 
   auto* gr = opt.grid_cmd = app.add_subcommand("grid", "the learned score, D s and the probability-flow velocity on a grid");
   gr->add_option("--model", opt.grid.model, "score model file")->required();
@@ -101,13 +119,11 @@ int run(const Options& opt) {
   if (opt.train_cmd && opt.train_cmd->parsed()) return run_train(opt.train);
   if (opt.score_cmd && opt.score_cmd->parsed()) return run_score(opt.score);
   if (opt.grid_cmd && opt.grid_cmd->parsed()) return run_grid(opt.grid);
+  if (opt.compare_cmd && opt.compare_cmd->parsed()) return run_compare(opt.compare);
   throw ConfigError("no subcommand: valid subcommands are train, score, grid");
 }
 
-int run_train(const TrainOptions& o) {
-  // Everything that can be checked before reading data is checked first, and the output target
-  // is checked before hours of training.
-  io::check_writable_target(o.output, o.force);
+score::FitOptions make_fit_options(const TrainOptions& o) {
   score::FitOptions fo;
   fo.objective = score::parse_objective(o.objective);
   fo.steps = o.steps;
@@ -138,6 +154,14 @@ int run_train(const TrainOptions& o) {
   fo.trainer.probes_per_sample = o.probes;
   fo.trainer.threads = o.threads;
   fo.seed = o.seed;
+  return fo;
+}
+
+int run_train(const TrainOptions& o) {
+  // Everything that can be checked before reading data is checked first, and the output target
+  // is checked before hours of training.
+  io::check_writable_target(o.output, o.force);
+  score::FitOptions fo = make_fit_options(o);
   fo.validate();
 
   io::EnsembleReader reader(o.data, o.ensemble);

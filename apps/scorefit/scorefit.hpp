@@ -4,6 +4,11 @@
 //   scorefit score --model score.h5 --input pts.h5 -o out.h5
 //   scorefit grid  --model score.h5 --times 0.5,1,2 -o grid.h5
 #include <CLI/CLI.hpp>
+#include <map>
+
+#include "sdescore/app/registry.hpp"
+#include "sdescore/io/ensemble_reader.hpp"
+#include "sdescore/score/fit.hpp"
 #include <string>
 #include <vector>
 
@@ -50,8 +55,26 @@ struct GridOptions {
   std::string command_line;
 };
 
+/// scorefit compare: the local-DSM vs ISM (vs DSM) study on one ensemble (docs/results.md).
+struct CompareOptions {
+  std::string data, ensemble, output;
+  std::vector<std::string> objectives;  ///< empty: local-dsm, ism, ism-hutchinson (+ dsm for linear models)
+  std::vector<unsigned long> seeds{1, 2, 3};
+  TrainOptions train;                   ///< the shared training settings (data/output unused)
+  std::vector<double> eval_times;       ///< empty: 5 snapshot times spread over [t_min, t_max]
+  double threshold = 0.05;              ///< time-to-accuracy: relative score error to reach
+  long eval_every = 500;                ///< steps between accuracy checks (not counted as training time)
+  std::vector<int> fp_cells;            ///< Fokker-Planck grid cells per coordinate (default 1000 / 200 x 200)
+  double fp_dt = 0;                     ///< Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)
+  int flow_samples = 2000;              ///< samples pushed along the learned probability flow
+  bool force = false, quiet = false;
+  std::string command_line;
+};
+
 struct Options {
   TrainOptions train;
+  CompareOptions compare;
+  CLI::App* compare_cmd = nullptr;
   ScoreOptions score;
   GridOptions grid;
   CLI::App* train_cmd = nullptr;
@@ -63,6 +86,14 @@ void setup(CLI::App& app, Options& opt);
 int run_train(const TrainOptions& opt);
 int run_score(const ScoreOptions& opt);
 int run_grid(const GridOptions& opt);
+int run_compare(const CompareOptions& opt);
+
+// shared by the subcommands
+void add_training_flags(CLI::App* app, TrainOptions& t);
+score::FitOptions make_fit_options(const TrainOptions& o);
+std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m);
+/// Loads every snapshot of an ensemble into memory.
+score::EnsembleData load_ensemble(const io::EnsembleReader& r);
 /// Dispatches to the subcommand that was parsed.
 int run(const Options& opt);
 

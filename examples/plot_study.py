@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""Figures from a `scorefit compare` report (HDF5): score error vs time, accuracy vs training
+time, learned vs reference score, and probability-flow samples vs SDE samples.
+
+    /usr/bin/python3 examples/plot_study.py study.h5 -o study.png
+"""
+import argparse
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("report")
+    ap.add_argument("-o", "--output", default=None, help="PNG to write (default: report name with .png)")
+    ap.add_argument("--dpi", type=int, default=110)
+    a = ap.parse_args()
+    out = a.output or a.report.rsplit(".", 1)[0] + ".png"
+    with h5py.File(a.report, "r") as f:
+        times = f["study/time"][()]
+        model = f["study"].attrs["model"]
+        model = model.decode() if isinstance(model, bytes) else model
+        has_ref = "reference" in f
+        runs = {obj: {s: f["runs"][obj][s] for s in f["runs"][obj]} for obj in f["runs"]}
+        d = f["sde_samples/half_b_last"].shape[1]
+        fig, ax = plt.subplots(2, 2, figsize=(12, 9))
+        colours = dict(zip(sorted(runs), plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+        # (a) score error vs time, mean and spread over seeds
+        for obj, seeds in sorted(runs.items()):
+            if not has_ref:
+                break
+            e = np.array([g["score_error"][()] for g in seeds.values()])
+            ax[0, 0].plot(times, e.mean(0), "o-", color=colours[obj], label=f"{obj} ({len(seeds)} seeds)")
+            ax[0, 0].fill_between(times, e.min(0), e.max(0), color=colours[obj], alpha=0.2)
+        ax[0, 0].set(xlabel="t", ylabel="relative L2 score error", yscale="log", title="score error vs time")
+        ax[0, 0].legend()
+        # (b) accuracy vs training wall time
+        for obj, seeds in sorted(runs.items()):
+            for i, g in enumerate(seeds.values()):
+                if "accuracy_trace" not in g:
+                    continue
+                tr = g["accuracy_trace"]
+                ax[0, 1].plot(tr["train_seconds"][()], tr["score_error_rms"][()], color=colours[obj],
+                              label=obj if i == 0 else None, alpha=0.8)
+        ax[0, 1].set(xlabel="training wall time [s]", ylabel="rms score error over t", yscale="log",
+                     title="time to accuracy")
+        if has_ref:
+            ax[0, 1].legend()
+        # (c) learned vs reference score (first seed)
+        if has_ref:
+            cells = f["reference/cell_centres"][()]
+            rs = f["reference/score"][()]
+            dens = f["reference/density"][()]
+            if d == 1:
+                x = cells[:, 0]
+                for k, t in enumerate(times):
+                    keep = dens[k] > 1e-3 * dens[k].max()
+                    line, = ax[1, 0].plot(x[keep], rs[k, keep, 0], "k-", lw=1)
+                    for obj, seeds in sorted(runs.items()):
+                        g = next(iter(seeds.values()))
+                        ax[1, 0].plot(x[keep], g["score_on_grid"][k, keep, 0], "--", color=colours[obj], lw=1)
+                ax[1, 0].set(xlabel="y", ylabel="score", title="learned (dashed) vs Fokker-Planck (black), all t")
+            else:
+                k = len(times) - 1
+                step = max(1, len(cells) // 400)
+                sel = np.arange(0, len(cells), step)
+                sel = sel[dens[k, sel] > 1e-2 * dens[k].max()]
+                ax[1, 0].quiver(cells[sel, 0], cells[sel, 1], rs[k, sel, 0], rs[k, sel, 1], color="k", alpha=0.6,
+                                label="Fokker-Planck")
+                obj = sorted(runs)[0]
+                g = next(iter(runs[obj].values()))
+                ax[1, 0].quiver(cells[sel, 0], cells[sel, 1], g["score_on_grid"][k, sel, 0], g["score_on_grid"][k, sel, 1],
+                                color=colours[obj], alpha=0.6, label=obj)
+                ax[1, 0].set(xlabel="y0", ylabel="y1", title=f"score at t = {times[k]:g}")
+                ax[1, 0].legend()
+        # (d) flow samples vs SDE samples at the last time
+        sde = f["sde_samples/half_b_last"][()]
+        if d == 1:
+            bins = np.linspace(np.percentile(sde, 0.5), np.percentile(sde, 99.5), 60)
+            ax[1, 1].hist(sde[:, 0], bins=bins, density=True, histtype="step", color="k", lw=2, label="SDE")
+            for obj, seeds in sorted(runs.items()):
+                g = next(iter(seeds.values()))
+                ax[1, 1].hist(g["flow_samples_last"][:, 0], bins=bins, density=True, histtype="step",
+                              color=colours[obj], label=f"{obj} flow")
+            ax[1, 1].set(xlabel="y", ylabel="density")
+        else:
+            ax[1, 1].scatter(sde[:, 0], sde[:, 1], s=2, c="k", alpha=0.3, label="SDE")
+            for obj, seeds in sorted(runs.items()):
+                g = next(iter(seeds.values()))
+                fs = g["flow_samples_last"][()]
+                ax[1, 1].scatter(fs[:, 0], fs[:, 1], s=2, color=colours[obj], alpha=0.3, label=f"{obj} flow")
+            ax[1, 1].set(xlabel="y0", ylabel="y1")
+        ax[1, 1].set_title(f"probability-flow samples vs SDE at t = {times[-1]:g}")
+        ax[1, 1].legend()
+        fig.suptitle(f"scorefit compare: {model}")
+        fig.tight_layout()
+        fig.savefig(out, dpi=a.dpi)
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
