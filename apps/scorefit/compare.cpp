@@ -15,6 +15,7 @@
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/eval/metrics.hpp"
 #include "sdescore/eval/probability_flow.hpp"
+#include "sdescore/eval/reverse_sde.hpp"
 #include "sdescore/io/atomic.hpp"
 #include "sdescore/io/h5.hpp"
 #include "sdescore/reference/fokker_planck.hpp"
@@ -36,6 +37,8 @@ struct RunRecord {
   std::vector<score::LossPoint> curve;
   double train_seconds = 0, time_to_accuracy = -1, heldout_ism = 0, final_error = -1, final_ds_error = -1;
   Eigen::MatrixXd flow_last;                       // flow samples at the last eval time
+  eval::SampleMetricsWithFloor reverse{};          // reverse-SDE samples at the first eval time
+  Eigen::MatrixXd reverse_first;
   std::vector<Eigen::MatrixXd> score_on_grid;      // per eval time, cells x d
 };
 
@@ -121,6 +124,21 @@ void write_run(io::Group g, const RunRecord& r, const std::vector<double>& times
     g.write_array("flow_samples_last", std::span<const double>(F.data(), F.size()),
                   {std::size_t(F.rows()), std::size_t(F.cols())}, {"sample", "dim"});
   }
+  if (r.reverse_first.size()) {
+    const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> F = r.reverse_first;
+    io::Group rv = g.require_group("reverse_sde");
+    rv.write_array("samples_first", std::span<const double>(F.data(), F.size()),
+                   {std::size_t(F.rows()), std::size_t(F.cols())}, {"sample", "dim"});
+    const auto put = [&](const char* n, const eval::MetricWithFloor& m) {
+      rv.set_attr(n, m.value);
+      rv.set_attr(std::string(n) + "_floor", m.floor);
+    };
+    put("energy_distance", r.reverse.energy);
+    put("sliced_w1", r.reverse.sliced_w1);
+    put("mean_error", r.reverse.mean_error);
+    put("covariance_error", r.reverse.covariance_error);
+    put("kurtosis_error", r.reverse.kurtosis_error);
+  }
   if (!r.score_on_grid.empty()) {
     std::vector<double> all;
     for (const auto& S : r.score_on_grid) {
@@ -164,7 +182,7 @@ int run_compare(const CompareOptions& o) {
     using M = std::decay_t<decltype(model)>;
     constexpr int D = M::state_dim;
     dim = D;
-    app::visit_stepper<M>(info.stepper, [&](auto stepper) {
+    with_sampler_stepper<M>([&](auto stepper) {
       using St = decltype(stepper);
       // objectives
       std::vector<std::string> objs = o.objectives;
@@ -329,6 +347,20 @@ int run_compare(const CompareOptions& o) {
             r.metrics.push_back(eval::compare_samples_with_floor(cand, take(B, snap_idx[i], nflow), take(A, snap_idx[i], nflow)));
           }
           r.flow_last = times.size() > 1 ? flow.states.back() : y0;
+          // generation: the reverse-time SDE from held-out p_T samples (half A) back to the first
+          // evaluation time, against half B there (floor: half A's own SDE samples there)
+          if (times.size() > 1 && o.reverse_steps > 0) {
+            eval::ReverseSdeOptions ro;
+            ro.steps = o.reverse_steps;
+            ro.seed = seed + 7;
+            ro.last_step_noise = false;
+            Eigen::MatrixXd yT = take(A, snap_idx.back(), nflow);
+            if (o.reverse_from_prior)  // exact samples of the stationary law ("the prior"), where known
+              yT = ensemble::sample_initial(model, ensemble::parse_init_spec("stationary"), seed + 11, 0, nflow).to_rows();
+            r.reverse_first = eval::reverse_sde_sample(model, batch_score, yT, times.back(), times.front(), ro);
+            r.reverse = eval::compare_samples_with_floor(r.reverse_first, take(B, snap_idx.front(), nflow),
+                                                         take(A, snap_idx.front(), nflow));
+          }
           if (!o.quiet)
             std::printf("compare: %-15s seed %lu: %.1f s, score error %.4f (D s %.4f), time to %.3g: %s, SW1/floor at t=%.3g: %.2f\n",
                         obj.c_str(), seed, r.train_seconds, r.final_error, r.final_ds_error, o.threshold,
@@ -398,8 +430,8 @@ int run_compare(const CompareOptions& o) {
     for (std::size_t i = 0; i < times.size(); ++i) md << (i ? ", " : "") << times[i];
     md << ". Steps per fit: " << base.steps << ". Seeds: " << o.seeds.size() << ".\n\n";
     md << "| objective | score error (rms over times) | D s error | time to " << o.threshold
-       << " [s] | train time [s] | held-out ISM | energy distance (floor), last time | sliced W1 / floor, last time |\n";
-    md << "|---|---|---|---|---|---|---|---|\n";
+       << " [s] | train time [s] | held-out ISM | flow: energy distance (floor), last time | flow: sliced W1 / floor, last time | reverse SDE: sliced W1 / floor, first time |\n";
+    md << "|---|---|---|---|---|---|---|---|---|\n";
     std::vector<std::string> names;
     for (const auto& r : runs)
       if (std::find(names.begin(), names.end(), r.objective) == names.end()) names.push_back(r.objective);
@@ -413,7 +445,7 @@ int run_compare(const CompareOptions& o) {
       return std::string(buf);
     };
     for (const auto& n : names) {
-      std::vector<double> e, de, tta, ts, ism, ed, edf, sw;
+      std::vector<double> e, de, tta, ts, ism, ed, edf, sw, rsw;
       int reached = 0, total = 0;
       for (const auto& r : runs)
         if (r.objective == n) {
@@ -429,16 +461,18 @@ int run_compare(const CompareOptions& o) {
           ed.push_back(r.metrics.back().energy.value);
           edf.push_back(r.metrics.back().energy.floor);
           sw.push_back(r.metrics.back().sliced_w1.ratio());
+          rsw.push_back(r.reverse.sliced_w1.ratio());
         }
       md << "| " << n << " | " << (has_ref ? ms(e) : "n/a") << " | " << (has_ref ? ms(de) : "n/a") << " | "
          << (tta.empty() ? "not reached" : ms(tta)) << " (" << reached << "/" << total << ") | " << ms(ts) << " | " << ms(ism)
-         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " |\n";
+         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " | " << ms(rsw) << " |\n";
     }
     md << "\nScore errors are sqrt(E|s - s_ref|^2 / E|s_ref|^2) under p_t against a Fokker-Planck reference. Sample\n"
           "metrics push held-out p_t samples at the first evaluation time along the learned probability flow and compare\n"
           "them with an independent held-out SDE half-ensemble; the floor compares the two SDE halves. A ratio near 1\n"
           "means the flow samples are as close to the SDE marginal as a second SDE ensemble is. The energy distance is the\n"
-          "unbiased U-statistic, so for equal laws it scatters around 0 and can be negative: compare it with its floor.\n";
+          "unbiased U-statistic, so for equal laws it scatters around 0 and can be negative: compare it with its floor.\n"
+          "The reverse SDE generates from held-out samples at the last time back to the first evaluation time.\n";
     md.close();
     std::filesystem::rename(tmp, md_path);
   }

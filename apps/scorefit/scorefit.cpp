@@ -99,6 +99,8 @@ void setup(CLI::App& app, Options& opt) {
   cm->add_option("--fp-cells", c.fp_cells, "Fokker-Planck cells per coordinate (default 1000 in 1D, 200 in 2D)")->delimiter(',');
   cm->add_option("--fp-dt", c.fp_dt, "Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)");
   cm->add_option("--flow-samples", c.flow_samples, "samples pushed along the learned probability flow")->capture_default_str();
+  cm->add_flag("--reverse-from-prior", c.reverse_from_prior, "start the reverse SDE from the model's stationary law (the prior)");
+  cm->add_option("--reverse-steps", c.reverse_steps, "reverse-SDE steps for generation from p_T (0: skip)")->capture_default_str();
   add_training_flags(cm, c.train);
   cm->add_flag("--force", c.force, "overwrite existing report files");
   cm->add_flag("-q,--quiet", c.quiet, "no progress line or per-run lines");
@@ -173,7 +175,7 @@ int run_train(const TrainOptions& o) {
   score::ScoreModelFile out;
   app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
     using M = std::decay_t<decltype(model)>;
-    app::visit_stepper<M>(info.stepper, [&](auto stepper) {
+    with_sampler_stepper<M>([&](auto stepper) {
       cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet);
       auto res = score::fit_score(model, stepper, data, fo, [&](const score::FitProgress& p) {
         char buf[64];

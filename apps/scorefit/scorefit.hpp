@@ -67,6 +67,8 @@ struct CompareOptions {
   std::vector<int> fp_cells;            ///< Fokker-Planck grid cells per coordinate (default 1000 / 200 x 200)
   double fp_dt = 0;                     ///< Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)
   int flow_samples = 2000;              ///< samples pushed along the learned probability flow
+  bool reverse_from_prior = false;      ///< start the reverse SDE from the stationary law instead of p_T samples
+  int reverse_steps = 1000;             ///< Euler-Maruyama steps of the reverse SDE (0: skip generation)
   bool force = false, quiet = false;
   std::string command_line;
 };
@@ -87,6 +89,18 @@ int run_train(const TrainOptions& opt);
 int run_score(const ScoreOptions& opt);
 int run_grid(const GridOptions& opt);
 int run_compare(const CompareOptions& opt);
+
+/// The stepper that advances stored snapshots to a training time s (within one snapshot
+/// interval, at the simulation dt): stochastic Heun (weak order 2) for additive noise, else
+/// Euler-Maruyama. One stepper per model keeps the number of template instantiations - and the
+/// build time - small; the simulation's own stepper is recorded in the file but not needed here.
+template <class M, class F>
+void with_sampler_stepper(F&& f) {
+  if constexpr (Heun::supports<M>)
+    f(Heun{});
+  else
+    f(EulerMaruyama{});
+}
 
 // shared by the subcommands
 void add_training_flags(CLI::App* app, TrainOptions& t);

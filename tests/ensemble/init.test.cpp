@@ -178,3 +178,31 @@ TEST_CASE("given states: rows of a matrix, broadcast, errors") {
   rows(2, 1) = NAN;
   CHECK_THROWS_WITH_AS(states_from_rows(rows, 2, 0, 5), doctest::Contains("not finite"), ConfigError);
 }
+
+TEST_CASE("2D data-set init laws: two moons lie on their arcs, checkerboard on its dark squares") {
+  sdescore::models::OverdampedLangevin2D m;
+  const auto moons = sample_initial(m, parse_init_spec("two_moons:0"), 7, 0, 4000);
+  int upper = 0;
+  for (std::int64_t p = 0; p < 4000; ++p) {
+    // undo the centring and scaling: each point is on the unit circle (upper moon) or on the
+    // circle of radius 1 around (1, 0.5) (lower moon)
+    const double x = moons.coord(0)[p] / 1.5 + 0.5, y = moons.coord(1)[p] / 1.5 + 0.25;
+    const double r_up = std::hypot(x, y), r_lo = std::hypot(x - 1.0, y - 0.5);
+    const bool on_up = std::abs(r_up - 1) < 1e-12 && y >= -1e-12, on_lo = std::abs(r_lo - 1) < 1e-12 && y <= 0.5 + 1e-12;
+    CHECK((on_up || on_lo));
+    upper += on_up;
+  }
+  // fair coin per path: 2000 +- 5 sigma (sigma = sqrt(4000)/2 ~ 32)
+  CHECK(std::abs(upper - 2000) < 160);
+  const auto board = sample_initial(m, parse_init_spec("checkerboard:4"), 7, 0, 4000);
+  for (std::int64_t p = 0; p < 4000; ++p) {
+    const int i = static_cast<int>(std::floor(board.coord(0)[p] + 2)), j = static_cast<int>(std::floor(board.coord(1)[p] + 2));
+    CHECK((i + j) % 2 == 0);
+    CHECK(i >= 0);
+    CHECK(i < 4);
+  }
+  sdescore::models::DoubleWell dw;
+  CHECK_THROWS_WITH_AS(sample_initial(dw, parse_init_spec("two_moons"), 1, 0, 10), doctest::Contains("is a 2D data set"),
+                       sdescore::ConfigError);
+  CHECK_THROWS_AS(parse_init_spec("two_moons:-1"), sdescore::ConfigError);
+}

@@ -1,4 +1,5 @@
 #pragma once
+#include <numbers>
 /// \file
 /// Initial laws of an ensemble, keyed per path so they are reproducible per path too:
 /// path p draws from counters kInitCounterBase + r (r = 0, 1, ...: rejection attempts), which
@@ -26,7 +27,7 @@
 namespace sdescore::ensemble {
 
 struct InitSpec {
-  enum class Kind { point, normal, uniform, stationary, file };
+  enum class Kind { point, normal, uniform, stationary, file, two_moons, checkerboard };
   Kind kind = Kind::point;
   std::vector<double> values;  ///< point: state (empty: model default); normal: (mean, std) pairs; uniform: (lo, hi) pairs
   std::string path;            ///< file: the path after "file:"
@@ -35,7 +36,8 @@ struct InitSpec {
 
 /// The valid forms, for help texts and error messages.
 inline constexpr std::string_view kInitSpecForms =
-    "point, point:x1,...,xD, normal:mean,std[,mean,std...], uniform:lo,hi[,lo,hi...], stationary, file:PATH";
+    "point, point:x1,...,xD, normal:mean,std[,mean,std...], uniform:lo,hi[,lo,hi...], stationary, file:PATH, "
+    "two_moons[:noise] (2D), checkerboard[:scale] (2D)";
 
 /// Parses an init spec; throws ConfigError naming the spec and listing the valid forms.
 InitSpec parse_init_spec(std::string_view text);
@@ -85,6 +87,43 @@ StateMatrix sample_initial(const M& model, const InitSpec& spec, std::uint64_t s
         for (std::int64_t p = 0; p < n_paths; ++p) x[p] = m + sd * x[p];
       }
       return s;
+    }
+    case InitSpec::Kind::two_moons:
+    case InitSpec::Kind::checkerboard: {
+      // 2D toy data sets for generative modelling (case 3 of docs/results.md):
+      //   two_moons[:noise]  sklearn's two interleaved half circles, centred, scaled by 1.5,
+      //                      plus N(0, noise^2) per coordinate (default noise 0.1);
+      //   checkerboard[:s]   uniform on the 8 dark squares of a 4 x 4 board of side s (default 4).
+      if constexpr (D != 2) {
+        throw ConfigError("init spec '" + spec.text + "' is a 2D data set but model " + std::string(M::name) +
+                          " has state_dim " + std::to_string(D));
+      } else {
+        const bool moons = spec.kind == InitSpec::Kind::two_moons;
+        const double par = spec.values.empty() ? (moons ? 0.1 : 4.0) : spec.values[0];
+        detail::fill_init_normals(seed, first_path, s);
+        double* x = s.coord(0);
+        double* y = s.coord(1);
+        for (std::int64_t p = 0; p < n_paths; ++p) {
+          const std::uint64_t path = first_path + static_cast<std::uint64_t>(p);
+          const double u0 = random::uniform(seed, path, kInitCounterBase, 0);
+          const double u1 = random::uniform(seed, path, kInitCounterBase, 1);
+          if (moons) {
+            const double th = std::numbers::pi * u1;
+            const bool upper = u0 < 0.5;
+            const double mx = upper ? std::cos(th) : 1.0 - std::cos(th), my = upper ? std::sin(th) : 0.5 - std::sin(th);
+            x[p] = 1.5 * (mx - 0.5) + par * x[p];
+            y[p] = 1.5 * (my - 0.25) + par * y[p];
+          } else {
+            const double a = par / 4;  // square side
+            const int i = static_cast<int>(u0 * 4), k = static_cast<int>(u1 * 2);
+            const int j = 2 * k + (i % 2);  // dark squares: i + j even
+            const double v0 = random::uniform(seed, path, kInitCounterBase, 2), v1 = random::uniform(seed, path, kInitCounterBase, 3);
+            x[p] = (i + v0) * a - par / 2;
+            y[p] = (j + v1) * a - par / 2;
+          }
+        }
+        return s;
+      }
     }
     case InitSpec::Kind::uniform: {
       const auto v = resolve_init_values(spec, D, M::name);

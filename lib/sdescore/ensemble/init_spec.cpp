@@ -63,6 +63,13 @@ InitSpec parse_init_spec(std::string_view text) {
   } else if (kind == "stationary") {
     s.kind = InitSpec::Kind::stationary;
     if (has_args) bad_spec(text, "stationary takes no arguments");
+  } else if (kind == "two_moons" || kind == "checkerboard") {
+    s.kind = kind == "two_moons" ? InitSpec::Kind::two_moons : InitSpec::Kind::checkerboard;
+    if (has_args) {
+      s.values = parse_numbers(text, args);
+      if (s.values.size() != 1 || !(s.values[0] >= 0) || (kind == "checkerboard" && !(s.values[0] > 0)))
+        bad_spec(text, std::string(kind) + (kind == "two_moons" ? " takes one noise level >= 0" : " takes one side length > 0"));
+    }
   } else if (kind == "file") {
     s.kind = InitSpec::Kind::file;
     if (args.empty()) bad_spec(text, "file needs a path, file:PATH");
