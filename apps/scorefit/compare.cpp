@@ -242,7 +242,13 @@ int run_compare(const CompareOptions& o) {
           gs.cells[d] = o.fp_cells.empty() ? (D == 1 ? 1000 : 200) : o.fp_cells[std::min<std::size_t>(d, o.fp_cells.size() - 1)];
         }
         reference::FokkerPlanckSolver<M> fp(model, gs, {}, data.times.front());
-        const auto spec = ensemble::parse_init_spec(info.initial_law);
+        // a normal: init law gives the exact Gaussian start; anything else (or no record) a KDE
+        ensemble::InitSpec spec;
+        try {
+          spec = ensemble::parse_init_spec(info.initial_law);
+        } catch (const ConfigError&) {
+          spec.kind = ensemble::InitSpec::Kind::file;
+        }
         if (spec.kind == ensemble::InitSpec::Kind::normal) {
           const auto v = ensemble::resolve_init_values(spec, D, M::name);
           Vec<double, D> m;
@@ -366,6 +372,7 @@ int run_compare(const CompareOptions& o) {
                         obj.c_str(), seed, r.train_seconds, r.final_error, r.final_ds_error, o.threshold,
                         r.time_to_accuracy < 0 ? "not reached" : (detail::fmt_double(std::round(r.time_to_accuracy * 10) / 10) + " s").c_str(),
                         times.back(), r.metrics.back().sliced_w1.ratio());
+          std::fflush(stdout);
           runs.push_back(std::move(r));
         }
     });
