@@ -7,6 +7,8 @@
 //   - the held-out ISM value; wall time, and time-to-accuracy (training seconds until the
 //     score error first drops below a threshold; evaluation time is not counted).
 #include <chrono>
+#include <omp.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -153,6 +155,7 @@ void write_run(io::Group g, const RunRecord& r, const std::vector<double>& times
 }  // namespace
 
 int run_compare(const CompareOptions& o) {
+  if (o.train.threads > 0) omp_set_num_threads(o.train.threads);  // every OpenMP region, not only the network
   io::check_writable_target(o.output, o.force);
   const std::filesystem::path out(o.output);
   const auto csv_path = std::filesystem::path(out).replace_extension(".csv");

@@ -1,5 +1,7 @@
 #include "scorefit.hpp"
 
+#include <omp.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -160,6 +162,7 @@ score::FitOptions make_fit_options(const TrainOptions& o) {
 }
 
 int run_train(const TrainOptions& o) {
+  if (o.threads > 0) omp_set_num_threads(o.threads);  // every OpenMP region, not only the network
   // Everything that can be checked before reading data is checked first, and the output target
   // is checked before hours of training.
   io::check_writable_target(o.output, o.force);
