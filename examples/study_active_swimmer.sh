@@ -11,6 +11,6 @@ cmake --build build --target sdesim scorefit >/dev/null
 $B/sdesim/sdesim --model active_swimmer --init normal:0,0.5 --paths 100000 --dt 1e-3 \
   --t-end 5 --save-every 100 --seed 1 --threads 2 --force -o "$out/active_swimmer.h5"
 $B/scorefit/scorefit compare --data "$out/active_swimmer.h5" --objectives local-dsm,ism \
-  --steps 20000 --schedule fixed --delta 0.02 --t-min 0.5 --seeds 1,2 --eval-times 1,3,5 \
-  --threshold 0.1 --eval-every 2000 --fp-cells 300,200 --fp-dt 0.005 --threads 2 --force -o "$out/active_swimmer_study.h5"
+  --steps 10000 --pool-size 256 -R 256 --schedule fixed --delta 0.02 --t-min 0.5 --seeds 1 --eval-times 1,3,5 \
+  --threshold 0.1 --eval-every 2000 --fp-cells 300,200 --fp-dt 0.005 --threads 1 --force -o "$out/active_swimmer_study.h5"
 /usr/bin/python3 examples/plot_study.py "$out/active_swimmer_study.h5" -o "$out/active_swimmer_study.png"
