@@ -12,5 +12,5 @@ $B/sdesim/sdesim --model active_swimmer --init normal:0,0.5 --paths 100000 --dt 
   --t-end 5 --save-every 100 --seed 1 --threads 2 --force -o "$out/active_swimmer.h5"
 $B/scorefit/scorefit compare --data "$out/active_swimmer.h5" --objectives local-dsm,ism \
   --steps 10000 --pool-size 256 -R 256 --schedule fixed --delta 0.02 --t-min 0.5 --seeds 1 --eval-times 1,3,5 \
-  --threshold 0.1 --eval-every 2000 --fp-cells 300,200 --fp-dt 0.005 --threads 1 --force -o "$out/active_swimmer_study.h5"
+  --threshold 0.1 --eval-every 2000 --fp-cells 300,200 --fp-dt 0.005 --reverse-steps 0 --threads 1 --force -o "$out/active_swimmer_study.h5"
 /usr/bin/python3 examples/plot_study.py "$out/active_swimmer_study.h5" -o "$out/active_swimmer_study.png"

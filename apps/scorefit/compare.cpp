@@ -7,6 +7,7 @@
 //   - the held-out ISM value; wall time, and time-to-accuracy (training seconds until the
 //     score error first drops below a threshold; evaluation time is not counted).
 #include <chrono>
+#include <limits>
 #include <omp.h>
 
 #include <cstdio>
@@ -350,12 +351,24 @@ int run_compare(const CompareOptions& o) {
           const Eigen::MatrixXd y0 = take(A, snap_idx.front(), nflow);
           eval::FlowOptions flo;
           flo.abs_tol = flo.rel_tol = 1e-5;
-          const auto flow = times.size() > 1 ? eval::integrate_probability_flow(model, batch_score, y0, times, flo) : eval::FlowResult{};
-          for (std::size_t i = 0; i < times.size(); ++i) {
-            const Eigen::MatrixXd cand = times.size() > 1 ? flow.states[i] : y0;
-            r.metrics.push_back(eval::compare_samples_with_floor(cand, take(B, snap_idx[i], nflow), take(A, snap_idx[i], nflow)));
+          // a sampler that diverges (e.g. the noiseless coordinate of a hypoelliptic model run
+          // backwards) is recorded as NaN for this run, not allowed to abort the whole study
+          auto failed = [&](const char* what, const std::exception& e) {
+            std::fprintf(stderr, "compare: %s for %s seed %lu failed: %s (recorded as NaN)\n", what, obj.c_str(), seed, e.what());
+          };
+          const double nan = std::numeric_limits<double>::quiet_NaN();
+          const eval::SampleMetricsWithFloor nan_metrics{{nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}};
+          try {
+            const auto flow = times.size() > 1 ? eval::integrate_probability_flow(model, batch_score, y0, times, flo) : eval::FlowResult{};
+            for (std::size_t i = 0; i < times.size(); ++i) {
+              const Eigen::MatrixXd cand = times.size() > 1 ? flow.states[i] : y0;
+              r.metrics.push_back(eval::compare_samples_with_floor(cand, take(B, snap_idx[i], nflow), take(A, snap_idx[i], nflow)));
+            }
+            r.flow_last = times.size() > 1 ? flow.states.back() : y0;
+          } catch (const NumericalError& e) {
+            failed("the probability flow", e);
+            r.metrics.assign(times.size(), nan_metrics);
           }
-          r.flow_last = times.size() > 1 ? flow.states.back() : y0;
           // generation: the reverse-time SDE from held-out p_T samples (half A) back to the first
           // evaluation time, against half B there (floor: half A's own SDE samples there)
           if (times.size() > 1 && o.reverse_steps > 0) {
@@ -366,9 +379,15 @@ int run_compare(const CompareOptions& o) {
             Eigen::MatrixXd yT = take(A, snap_idx.back(), nflow);
             if (o.reverse_from_prior)  // exact samples of the stationary law ("the prior"), where known
               yT = ensemble::sample_initial(model, ensemble::parse_init_spec("stationary"), seed + 11, 0, nflow).to_rows();
-            r.reverse_first = eval::reverse_sde_sample(model, batch_score, yT, times.back(), times.front(), ro);
-            r.reverse = eval::compare_samples_with_floor(r.reverse_first, take(B, snap_idx.front(), nflow),
-                                                         take(A, snap_idx.front(), nflow));
+            try {
+              r.reverse_first = eval::reverse_sde_sample(model, batch_score, yT, times.back(), times.front(), ro);
+              r.reverse = eval::compare_samples_with_floor(r.reverse_first, take(B, snap_idx.front(), nflow),
+                                                           take(A, snap_idx.front(), nflow));
+            } catch (const NumericalError& e) {
+              failed("the reverse SDE", e);
+              r.reverse = nan_metrics;
+              r.reverse_first.resize(0, 0);
+            }
           }
           if (!o.quiet)
             std::printf("compare: %-15s seed %lu: %.1f s, score error %.4f (D s %.4f), time to %.3g: %s, SW1/floor at t=%.3g: %.2f\n",
