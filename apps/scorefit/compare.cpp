@@ -371,6 +371,7 @@ int run_compare(const CompareOptions& o) {
           }
           // generation: the reverse-time SDE from held-out p_T samples (half A) back to the first
           // evaluation time, against half B there (floor: half A's own SDE samples there)
+          r.reverse = nan_metrics;  // stays NaN when generation is skipped
           if (times.size() > 1 && o.reverse_steps > 0) {
             eval::ReverseSdeOptions ro;
             ro.steps = o.reverse_steps;

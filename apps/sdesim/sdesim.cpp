@@ -287,9 +287,12 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
   stats_opt.histograms = resolve_hists(o, D);
   stats_opt.validate(D);
   const auto spec = ensemble::parse_init_spec(o.init);
-  if (spec.kind != ensemble::InitSpec::Kind::file && spec.kind != ensemble::InitSpec::Kind::stationary &&
-      !(spec.kind == ensemble::InitSpec::Kind::point && spec.values.empty()))
+  using K = ensemble::InitSpec::Kind;
+  if (spec.kind == K::normal || spec.kind == K::uniform || (spec.kind == K::point && !spec.values.empty()))
     (void)ensemble::resolve_init_values(spec, D, M::name);  // counts and ranges, before any work
+  if ((spec.kind == K::two_moons || spec.kind == K::checkerboard) && D != 2)
+    throw ConfigError("--init " + o.init + " is a 2D data set but model " + std::string(M::name) + " has dimension " +
+                      std::to_string(D));
   if (o.threads > 0) omp_set_num_threads(o.threads);
 
   io::RunInfo info;

@@ -221,3 +221,27 @@ TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, a
   CHECK_THROWS_WITH_AS(build_schedule(src2, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are fixed, error-controlled"),
                        ConfigError);
 }
+
+TEST_CASE("regression: stacked weights of a 2D batch are each sample's own Lambda (column-major rows are strided)") {
+  models::ActiveSwimmer sw;
+  Mat<double, 2, 2> C;
+  C << 0.5, 0.1, 0.1, 0.8;
+  const auto data = test::gaussian_ensemble<2>(500, Vec<double, 2>(0.2, -0.1), C, 0.0, 31);
+  EnsembleSource src(sw, EulerMaruyama{}, data, 0, false);
+  ScheduleOptions so;
+  so.kind = "fixed";
+  so.delta = 0.05;
+  so.grid = 2;
+  const StepSchedule sch = build_schedule(src, 0.05, 0.5, so, 32);
+  std::mt19937_64 rng(33);
+  auto p1 = make_local_dsm_pool(src, sch, 0.06, 64, WeightKind::covariance, {}, rng);
+  auto p2 = make_local_dsm_pool(src, sch, 0.4, 64, WeightKind::covariance, {}, rng);
+  Batch b = make_batch<2>({&p1, &p2}, 8, {.reference_size = 16}, rng);
+  const Eigen::MatrixXd W = stacked_weights(b);
+  REQUIRE(W.rows() == 2);
+  REQUIRE(W.cols() == 2 * 16);
+  for (int i = 0; i < 16; ++i) {
+    const auto& lam = (i < 8 ? p1 : p2).lambda;
+    CHECK((W.middleCols(2 * i, 2) - lam).norm() == doctest::Approx(0.0).epsilon(1e-14));
+  }
+}

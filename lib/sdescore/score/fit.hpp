@@ -169,10 +169,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     nn::StepStats st;
     if (regression) {
       const Batch b = make_batch<D>(chosen, per, opt.target, rng);
-      Eigen::MatrixXd stacked(D, D * b.size());
-      for (int i = 0; i < b.size(); ++i)
-        stacked.middleCols(i * D, D) = Eigen::Map<const Eigen::MatrixXd>(b.lambda.row(i).data(), D, D);
-      st = res.trainer.step_regression(b.y, b.t, b.target, nn::LossWeights::matrix(std::move(stacked)));
+      st = res.trainer.step_regression(b.y, b.t, b.target, nn::LossWeights::matrix(stacked_weights(b)));
     } else {
       for (int g = 0, i = 0; g < opt.groups; ++g) {
         const auto& P = *chosen[g];

@@ -164,6 +164,20 @@ struct Batch {
   int size() const { return static_cast<int>(y.rows()); }
 };
 
+/// The per-sample weights of a batch stacked as d x (d*B) (block i = Lambda_i), the layout of
+/// nn::LossWeights::matrix. (Batch::lambda is column-major, so its rows are strided: copy each
+/// row before reading it as a d x d block.)
+inline Eigen::MatrixXd stacked_weights(const Batch& b) {
+  const int d = static_cast<int>(b.y.cols());
+  Eigen::MatrixXd stacked(d, d * b.size());
+  Eigen::RowVectorXd row(d * d);
+  for (int i = 0; i < b.size(); ++i) {
+    row = b.lambda.row(i);
+    stacked.middleCols(i * d, d) = Eigen::Map<const Eigen::MatrixXd>(row.data(), d, d);
+  }
+  return stacked;
+}
+
 struct TargetOptions {
   int reference_size = 1024;  ///< R; 1 gives the plain single-pair target
   bool antithetic = false;    ///< y_t = m +- L eps in pairs
