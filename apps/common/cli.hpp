@@ -46,8 +46,9 @@ inline int guarded(const char* app, const std::function<int()>& body) {
 /// redrawn at most every 0.2 s, finished with a newline.
 class Progress {
  public:
-  Progress(std::string label, double total, bool quiet)
-      : label_(std::move(label)), total_(total), enabled_(!quiet && ::isatty(STDERR_FILENO)),
+  /// `first`: units already done before this run (a resumed job); the rate counts only new ones.
+  Progress(std::string label, double total, bool quiet, double first = 0)
+      : label_(std::move(label)), total_(total), first_(first), enabled_(!quiet && ::isatty(STDERR_FILENO)),
         start_(std::chrono::steady_clock::now()) {}
   ~Progress() { finish(); }
 
@@ -60,7 +61,7 @@ class Progress {
     if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = secs > 0 ? done / secs : 0;
+    const double rate = secs > 0 ? (done - first_) / secs : 0;
     const double eta = rate > 0 ? (total_ - done) / rate : 0;
     std::fprintf(stderr, "\r%s %5.1f%%  %.3g/s  ETA %s%s%s\033[K", label_.c_str(), 100.0 * done / total_, rate,
                  format_seconds(eta).c_str(), extra.empty() ? "" : "  ", extra.c_str());
@@ -86,6 +87,7 @@ class Progress {
  private:
   std::string label_;
   double total_;
+  double first_ = 0;
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_{};

@@ -74,10 +74,14 @@ void setup(CLI::App& app, Options& opt) {
   app.require_subcommand(1);
   auto* tr = opt.train_cmd = app.add_subcommand("train", "train a score model on an sdesim ensemble");
   auto& t = opt.train;
-  tr->add_option("--data", t.data, "ensemble file written by sdesim")->required();
+  tr->add_option("--data", t.data, "ensemble file written by sdesim (with --resume: default the file the run trained on)");
   tr->add_option("--ensemble", t.ensemble, "ensemble name under /particles (default: the only one)");
   tr->add_option("-o,--output", t.output, "score model file to write")->required();
   add_training_flags(tr, t);
+  tr->add_option("--resume", t.resume, "continue the run saved in this score model file (a checkpoint or a finished run) up to --steps, with its saved settings");
+  tr->add_option("--checkpoint-every", t.checkpoint_every, "write the output file every N steps (a multiple of 50) so an interrupted run can --resume")->capture_default_str();
+  tr->add_option("--stop-at", t.stop_at, "stop at this step (rounded up to a multiple of 50) and save a resumable state");
+  tr->add_option("--time-limit", t.time_limit, "stop after this many seconds of training (at the next multiple of 50 steps) and save a resumable state");
   tr->add_flag("--force", t.force, "overwrite an existing output file");
   tr->add_flag("-q,--quiet", t.quiet, "no progress line");
 
@@ -120,11 +124,17 @@ void setup(CLI::App& app, Options& opt) {
 
 int run(const Options& opt) {
   io::install_signal_cleanup();
-  if (opt.train_cmd && opt.train_cmd->parsed()) return run_train(opt.train);
+  if (opt.train_cmd && opt.train_cmd->parsed()) {
+    TrainOptions t = opt.train;
+    for (const CLI::Option* o : opt.train_cmd->get_options())
+      if (o->count() > 0 && !o->get_lnames().empty()) t.given_flags.push_back("--" + o->get_lnames().front());
+    t.steps_given = opt.train_cmd->count("--steps") > 0;
+    return run_train(t);
+  }
   if (opt.score_cmd && opt.score_cmd->parsed()) return run_score(opt.score);
   if (opt.grid_cmd && opt.grid_cmd->parsed()) return run_grid(opt.grid);
   if (opt.compare_cmd && opt.compare_cmd->parsed()) return run_compare(opt.compare);
-  throw ConfigError("no subcommand: valid subcommands are train, score, grid");
+  throw ConfigError("no subcommand: valid subcommands are train, score, grid, compare, physics");
 }
 
 score::FitOptions make_fit_options(const TrainOptions& o) {
@@ -161,59 +171,162 @@ score::FitOptions make_fit_options(const TrainOptions& o) {
   return fo;
 }
 
-int run_train(const TrainOptions& o) {
+namespace {
+
+/// Flags that may be given with --resume; every other training setting comes from the file.
+bool allowed_on_resume(const std::string& flag) {
+  for (const char* f : {"--data", "--ensemble", "--output", "--steps", "--threads", "--resume", "--checkpoint-every", "--stop-at",
+                        "--time-limit", "--force", "--quiet"})
+    if (flag == f) return true;
+  return false;
+}
+
+/// Replaces the training settings of `o` by those saved in `f` (the run being resumed).
+void apply_saved_settings(const score::ScoreModelFile& f, const std::string& path, TrainOptions& o) {
+  for (const auto& flag : o.given_flags)
+    if (!allowed_on_resume(flag))
+      throw ConfigError(flag + " cannot be given with --resume: the run continues with the settings saved in " + path +
+                        " (start a new run to change them; with --resume only --steps, --data, --threads, --checkpoint-every, --stop-at, --time-limit, -o, --force, -q apply)");
+  auto num = [&](const char* key) {
+    const auto it = f.config.find(key);
+    if (it == f.config.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
+    return it->second;
+  };
+  auto text = [&](const char* key) {
+    const auto it = f.config_text.find(key);
+    if (it == f.config_text.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
+    return it->second;
+  };
+  if (f.raw_parameters.empty() || f.adam_m.empty() || f.adam_v.empty())
+    throw IoError("score model file " + path + " has no optimiser state (raw weights and Adam moments): it cannot be resumed");
+  const long planned = static_cast<long>(num("steps"));
+  if (!o.steps_given) {
+    if (f.steps_done >= planned)
+      throw ConfigError("the run in " + path + " finished its " + std::to_string(planned) + " steps: give --steps larger than " +
+                        std::to_string(f.steps_done) + " to continue it");
+    o.steps = planned;
+  }
+  if (o.data.empty()) o.data = f.data_file;
+  o.objective = text("objective");
+  o.weight = text("weight");
+  o.schedule = text("schedule");
+  o.activation = text("activation");
+  o.probe_kind = text("probe_kind");
+  o.batch = static_cast<int>(num("batch"));
+  o.groups = static_cast<int>(num("groups"));
+  o.pool_size = static_cast<int>(num("pool_size"));
+  o.n_pools = static_cast<int>(num("pools"));
+  o.reference_size = static_cast<int>(num("reference_size"));
+  o.antithetic = num("antithetic") != 0;
+  o.delta = num("delta");
+  o.delta_min = num("delta_min");
+  o.delta_max = num("delta_max");
+  o.tolerance = num("tolerance");
+  o.no_ito = num("ito_corrected_mean") == 0;
+  o.holdout_every = static_cast<int>(num("holdout_every"));
+  o.lr = num("lr");
+  o.lr_final = num("lr_final");
+  o.warmup = static_cast<long>(num("warmup"));
+  o.clip = num("clip");
+  o.ema = num("ema");
+  o.probes = static_cast<int>(num("probes"));
+  o.time_frequencies = static_cast<int>(num("time_frequencies"));
+  o.hidden = f.arch.hidden;
+  o.seed = f.seed;
+  o.t_min = f.t_min;
+  o.t_max = f.t_max;
+}
+
+void check_same_ensemble(const io::RunInfo& saved, const io::RunInfo& now, const std::string& data) {
+  auto describe = [](const io::RunInfo& r) {
+    return r.model + " (seed " + std::to_string(r.seed) + ", " + std::to_string(r.path_count) + " paths, dt " + detail::fmt_double(r.dt) + ")";
+  };
+  if (saved.model != now.model || saved.model_parameters != now.model_parameters || saved.seed != now.seed ||
+      saved.path_count != now.path_count || saved.path_first != now.path_first || saved.dt != now.dt)
+    throw ConfigError("cannot resume on " + data + ": it holds " + describe(now) + " but the saved run trained on " + describe(saved) +
+                      "; give --data the ensemble the run trained on");
+}
+
+std::shared_ptr<score::FitState> fit_state(const score::ScoreModelFile& f) {
+  auto s = std::make_shared<score::FitState>();
+  s->schedule = f.schedule;
+  s->t_min = f.t_min;
+  s->t_max = f.t_max;
+  s->raw_parameters = f.raw_parameters;
+  s->adam_m = f.adam_m;
+  s->adam_v = f.adam_v;
+  s->ema_parameters = f.ema_parameters;
+  s->steps_done = f.steps_done;
+  s->ema_updates = f.ema_updates;
+  s->curve = f.curve;
+  s->seconds = f.seconds;
+  s->max_jitter = f.max_jitter;
+  return s;
+}
+
+/// The trained state of `res` into the file record (weights, optimiser, schedule, curve).
+void store_result(const score::FitResult& res, score::ScoreModelFile& out) {
+  const auto& tr = res.trainer;
+  out.arch = tr.model().architecture();
+  out.ema_parameters = tr.ema_model().flat_parameters();
+  out.raw_parameters = tr.model().flat_parameters();
+  const auto& m = tr.optimizer().first_moment();
+  const auto& v = tr.optimizer().second_moment();
+  out.adam_m.assign(m.data(), m.data() + m.size());
+  out.adam_v.assign(v.data(), v.data() + v.size());
+  out.steps_done = tr.steps();
+  out.ema_updates = tr.ema().updates();
+  out.schedule = res.schedule;
+  out.curve = res.curve;
+  out.t_min = res.t_min;
+  out.t_max = res.t_max;
+  out.seconds = res.seconds;
+  out.max_jitter = res.max_jitter;
+}
+
+}  // namespace
+
+int run_train(const TrainOptions& given) {
+  TrainOptions o = given;
   if (o.threads > 0) omp_set_num_threads(o.threads);  // every OpenMP region, not only the network
   // Everything that can be checked before reading data is checked first, and the output target
   // is checked before hours of training.
-  io::check_writable_target(o.output, o.force);
+  score::ScoreModelFile saved;
+  std::shared_ptr<score::FitState> state;
+  bool overwrite = o.force;
+  if (!o.resume.empty()) {
+    saved = score::read_score_file(o.resume);
+    apply_saved_settings(saved, o.resume, o);
+    state = fit_state(saved);
+    // continuing a run into its own file replaces it (atomically, only when a new state is ready)
+    std::error_code ec;
+    if (std::filesystem::equivalent(o.resume, o.output, ec)) overwrite = true;
+  }
+  if (o.data.empty()) throw ConfigError("train needs --data (the ensemble file written by sdesim), or --resume");
+  if (o.checkpoint_every < 0) throw ConfigError("--checkpoint-every " + std::to_string(o.checkpoint_every) + " is invalid: it must be >= 0");
+  if (o.stop_at < 0) throw ConfigError("--stop-at " + std::to_string(o.stop_at) + " is invalid: it must be >= 0 (0: off)");
+  if (!(o.time_limit >= 0)) throw ConfigError("--time-limit " + detail::fmt_double(o.time_limit) + " is invalid: it must be >= 0 seconds (0: off)");
+  io::check_writable_target(o.output, overwrite);
   score::FitOptions fo = make_fit_options(o);
+  fo.checkpoint_every = o.checkpoint_every;
+  fo.resume = state;
+  fo.stop_at = o.stop_at;
+  fo.time_limit = o.time_limit;
+  if (state) fo.arch = saved.arch;
   fo.validate();
 
   io::EnsembleReader reader(o.data, o.ensemble);
   const io::RunInfo info = reader.info();
   if (info.model.empty())
     throw IoError("file " + o.data + " does not say which model produced it (/parameters has no model): train on sdesim output");
+  if (state) check_same_ensemble(saved.data, info, o.data);
   const score::EnsembleData data = load_ensemble(reader);
 
   score::ScoreModelFile out;
-  app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
-    using M = std::decay_t<decltype(model)>;
-    with_sampler_stepper<M>([&](auto stepper) {
-      cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet);
-      auto res = score::fit_score(model, stepper, data, fo, [&](const score::FitProgress& p) {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
-        bar.update(static_cast<double>(p.step), buf);
-      });
-      bar.finish();
-      const auto& tr = res.trainer;
-      std::vector<double> eval_t;
-      for (int k = 0; k < 8; ++k) eval_t.push_back(res.t_min + (res.t_max - res.t_min) * (k + 0.5) / 8);
-      out.heldout_ism = fo.holdout_every > 0
-                            ? score::heldout_ism(tr, model, stepper, data, fo.holdout_every, eval_t, 512, o.seed + 17)
-                            : std::nan("");
-      out.arch = tr.model().architecture();
-      const auto ema = tr.ema_model().flat_parameters();
-      out.ema_parameters = ema;
-      out.raw_parameters = tr.model().flat_parameters();
-      const auto& m = tr.optimizer().first_moment();
-      const auto& v = tr.optimizer().second_moment();
-      out.adam_m.assign(m.data(), m.data() + m.size());
-      out.adam_v.assign(v.data(), v.data() + v.size());
-      out.steps_done = tr.steps();
-      out.ema_updates = tr.ema().updates();
-      out.schedule = res.schedule;
-      out.curve = res.curve;
-      out.t_min = res.t_min;
-      out.t_max = res.t_max;
-      out.seconds = res.seconds;
-      out.max_jitter = res.max_jitter;
-    });
-  });
   out.objective = o.objective;
   out.data = info;
   out.data_file = o.data;
-  out.command_line = o.command_line;
+  out.command_line = state ? saved.command_line + "\n" + o.command_line : o.command_line;
   out.seed = o.seed;
   out.config = {{"steps", double(o.steps)}, {"batch", double(o.batch)}, {"groups", double(o.groups)},
                 {"pool_size", double(o.pool_size)}, {"pools", double(o.n_pools)}, {"reference_size", double(o.reference_size)},
@@ -224,11 +337,46 @@ int run_train(const TrainOptions& o) {
                 {"time_frequencies", double(o.time_frequencies)}};
   out.config_text = {{"objective", o.objective}, {"weight", o.weight}, {"schedule", o.schedule},
                      {"activation", o.activation}, {"probe_kind", o.probe_kind}};
-  score::write_score_file(o.output, out, o.force);
-  if (!o.quiet)
-    std::printf("scorefit: wrote %s (%s, %ld steps in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
-                o.output.c_str(), o.objective.c_str(), o.steps, out.seconds, o.steps / std::max(out.seconds, 1e-9),
+  auto checkpoint = [&](const score::FitResult& res) {
+    store_result(res, out);
+    out.heldout_ism = std::nan("");  // evaluated only at the end
+    score::write_score_file(o.output, out, overwrite);
+    overwrite = true;  // from now on the file is this run's own
+  };
+
+  app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
+    using M = std::decay_t<decltype(model)>;
+    with_sampler_stepper<M>([&](auto stepper) {
+      cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, state ? double(state->steps_done) : 0.0);
+      auto res = score::fit_score(
+          model, stepper, data, fo,
+          [&](const score::FitProgress& p) {
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
+            bar.update(static_cast<double>(p.step), buf);
+          },
+          {}, checkpoint);
+      bar.finish();
+      std::vector<double> eval_t;
+      for (int k = 0; k < 8; ++k) eval_t.push_back(res.t_min + (res.t_max - res.t_min) * (k + 0.5) / 8);
+      store_result(res, out);
+      out.heldout_ism = fo.holdout_every > 0
+                            ? score::heldout_ism(res.trainer, model, stepper, data, fo.holdout_every, eval_t, 512, o.seed + 17)
+                            : std::nan("");
+    });
+  });
+  score::write_score_file(o.output, out, overwrite);
+  if (!o.quiet) {
+    const long first = state ? static_cast<long>(state->steps_done) : 0;
+    const double secs = out.seconds - (state ? state->seconds : 0.0);
+    const long last = static_cast<long>(out.steps_done);
+    std::printf("scorefit: wrote %s (%s, steps %ld-%ld in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
+                o.output.c_str(), o.objective.c_str(), first + 1, last, secs, (last - first) / std::max(secs, 1e-9),
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
+    if (last < o.steps)
+      std::printf("scorefit: stopped at step %ld of %ld as asked; continue with: scorefit train --resume %s -o %s\n", last, o.steps,
+                  o.output.c_str(), o.output.c_str());
+  }
   return cli::ok;
 }
 

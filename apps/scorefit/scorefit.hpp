@@ -36,6 +36,12 @@ struct TrainOptions {
   unsigned long seed = 1;
   int threads = 0;
   bool force = false, quiet = false;
+  std::string resume;                   ///< score model file to continue from ("" : a new run)
+  long checkpoint_every = 0;            ///< write the output file every this many steps (0: only at the end)
+  long stop_at = 0;                     ///< stop (resumably) at this step, rounded up to a multiple of 50
+  double time_limit = 0;                ///< stop (resumably) after this many seconds of training
+  bool steps_given = false;             ///< --steps was given (on --resume, else the saved plan is kept)
+  std::vector<std::string> given_flags; ///< flags given on the command line (to refuse changes on --resume)
   std::string command_line;
 };
 

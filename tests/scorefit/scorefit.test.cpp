@@ -226,3 +226,85 @@ TEST_CASE("scorefit compare writes the HDF5 report, CSV and Markdown with every 
   CHECK(text.find("| dsm |") != std::string::npos);
   CHECK_THROWS_WITH_AS(scorefit::run_compare(c), doctest::Contains("--force"), IoError);
 }
+
+TEST_CASE("scorefit train --resume continues a stopped run bit-identically, on any thread count") {
+  TempDir tmp;
+  const auto data = write_ou_file(tmp.path);
+  for (std::string obj : {"local-dsm", "ism-hutchinson"}) {
+    CAPTURE(obj);
+    // A: 300 steps in one go
+    auto a = quick_train(data, tmp.path / ("a-" + obj + ".h5"));
+    a.objective = obj;
+    a.checkpoint_every = 100;  // checkpoints must not perturb the run
+    REQUIRE(scorefit::run_train(a) == 0);
+    // B: the same run stopped at step 150, then resumed (on 2 threads) in place up to the planned 300
+    const auto b_path = tmp.path / ("b-" + obj + ".h5");
+    auto b = quick_train(data, b_path);
+    b.objective = obj;
+    b.stop_at = 150;
+    REQUIRE(scorefit::run_train(b) == 0);
+    const auto half = score::read_score_file(b_path);
+    CHECK(half.steps_done == 150);
+    CHECK(half.config.at("steps") == 300);
+    CHECK(half.curve.size() == 3);
+    scorefit::TrainOptions r;
+    r.resume = b_path.string();
+    r.output = b_path.string();
+    r.quiet = true;
+    r.threads = 2;
+    REQUIRE(scorefit::run_train(r) == 0);
+
+    const auto fa = score::read_score_file(tmp.path / ("a-" + obj + ".h5"));
+    const auto fb = score::read_score_file(b_path);
+    CHECK(fb.steps_done == 300);
+    CHECK(fb.ema_updates == fa.ema_updates);
+    CHECK(fb.ema_parameters == fa.ema_parameters);  // exact equality of every float
+    CHECK(fb.raw_parameters == fa.raw_parameters);
+    CHECK(fb.adam_m == fa.adam_m);
+    CHECK(fb.adam_v == fa.adam_v);
+    REQUIRE(fb.curve.size() == fa.curve.size());
+    for (std::size_t i = 0; i < fa.curve.size(); ++i) {
+      CHECK(fb.curve[i].step == fa.curve[i].step);
+      CHECK(fb.curve[i].loss == fa.curve[i].loss);
+    }
+    CHECK(fb.heldout_ism == fa.heldout_ism);
+    CHECK(fb.objective == obj);
+    // and a finished run can be extended beyond its plan
+    scorefit::TrainOptions e = r;
+    e.output = (tmp.path / ("c-" + obj + ".h5")).string();
+    e.steps = 350;
+    e.steps_given = true;
+    REQUIRE(scorefit::run_train(e) == 0);
+    CHECK(score::read_score_file(e.output).steps_done == 350);
+  }
+}
+
+TEST_CASE("scorefit train --resume refuses what would not continue the saved run") {
+  TempDir tmp;
+  const auto data = write_ou_file(tmp.path);
+  const auto model = tmp.path / "score.h5";
+  REQUIRE(scorefit::run_train(quick_train(data, model)) == 0);
+  scorefit::TrainOptions r;
+  r.resume = model.string();
+  r.output = (tmp.path / "more.h5").string();
+  r.quiet = true;
+  // finished and no new total
+  CHECK_THROWS_WITH_AS(scorefit::run_train(r), doctest::Contains("finished its 300 steps: give --steps larger than 300"), ConfigError);
+  r.steps_given = true;
+  r.steps = 200;
+  CHECK_THROWS_WITH_AS(scorefit::run_train(r), doctest::Contains("steps = 200 is invalid for resuming"), ConfigError);
+  r.steps = 400;
+  // a changed setting
+  r.given_flags = {"--steps", "--lr"};
+  CHECK_THROWS_WITH_AS(scorefit::run_train(r), doctest::Contains("--lr cannot be given with --resume"), ConfigError);
+  r.given_flags.clear();
+  // another ensemble
+  TempDir tmp2;
+  r.data = write_ou_file(tmp2.path, "double_well").string();
+  CHECK_THROWS_WITH_AS(scorefit::run_train(r), doctest::Contains("but the saved run trained on ou"), ConfigError);
+  // not a score model file
+  r.data.clear();
+  r.resume = data.string();
+  CHECK_THROWS_AS(scorefit::run_train(r), IoError);
+  CHECK(!fs::exists(tmp.path / "more.h5"));
+}

@@ -8,11 +8,13 @@
 // step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous.
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "sdescore/nn/detail/rng.hpp"
 #include "sdescore/nn/trainer.hpp"
 #include "sdescore/score/local_dsm.hpp"
 
@@ -40,6 +42,26 @@ inline std::string objective_name(Objective o) {
 template <class M>
 inline constexpr bool is_linear_model_v = requires { requires M::linear; };
 
+struct LossPoint {
+  long step;
+  double loss, lr, seconds;
+};
+
+/// The state a run continues from (`scorefit train --resume`): what a score model file stores.
+/// With it, fit_score takes steps steps_done+1 .. opt.steps and gives bit-identical weights to
+/// a run that was never interrupted (same options, data and thread-independent kernels): every
+/// random draw is keyed by (seed, step) or (seed, pool refresh), so the pools in use at
+/// steps_done are rebuilt exactly, and the trainer resumes its weights, Adam moments and EMA.
+struct FitState {
+  StepSchedule schedule;
+  double t_min = 0, t_max = 0;
+  std::vector<float> raw_parameters, adam_m, adam_v, ema_parameters;
+  std::int64_t steps_done = 0, ema_updates = 0;
+  std::vector<LossPoint> curve;
+  double seconds = 0;      ///< training wall time already spent
+  double max_jitter = 0;
+};
+
 struct FitOptions {
   Objective objective = Objective::local_dsm;
   long steps = 5000;
@@ -58,6 +80,10 @@ struct FitOptions {
   nn::TrainerOptions trainer{};
   std::uint64_t seed = 1;
   int log_every = 50;             ///< loss-curve resolution (steps averaged per point)
+  long checkpoint_every = 0;      ///< > 0: call on_checkpoint every this many steps (a multiple of log_every)
+  std::shared_ptr<const FitState> resume;  ///< continue from this state (arch must match)
+  long stop_at = 0;               ///< > 0: stop at the first multiple of log_every >= stop_at (resumable)
+  double time_limit = 0;          ///< > 0: stop at the first multiple of log_every after this many seconds
 
   void validate() const {
     if (steps < 1) throw ConfigError("steps = " + std::to_string(steps) + " is invalid: it must be >= 1");
@@ -71,15 +97,16 @@ struct FitOptions {
     if (target.reference_size < 1 || target.reference_size > pool_size)
       throw ConfigError("reference size R = " + std::to_string(target.reference_size) + " is invalid: valid values are 1.." +
                         std::to_string(pool_size) + " (the pool size)");
+    if (checkpoint_every < 0 || (checkpoint_every > 0 && checkpoint_every % log_every != 0))
+      throw ConfigError("checkpoint interval = " + std::to_string(checkpoint_every) + " is invalid: it must be 0 (off) or a multiple of " +
+                        std::to_string(log_every) + " steps (the loss-curve resolution)");
+    if (resume && resume->steps_done >= steps)
+      throw ConfigError("steps = " + std::to_string(steps) + " is invalid for resuming: the saved run has done " +
+                        std::to_string(resume->steps_done) + " steps, so the new total must be larger");
     if (target.antithetic && (batch / groups) % 2 != 0)
       throw ConfigError("antithetic pairs need an even number of samples per group; batch/groups = " +
                         std::to_string(batch / groups));
   }
-};
-
-struct LossPoint {
-  long step;
-  double loss, lr, seconds;
 };
 
 struct FitProgress {
@@ -98,10 +125,14 @@ struct FitResult {
 };
 
 /// Trains on `data` for the model and stepper given (the stepper advances snapshots to s).
+/// `on_checkpoint` is called every opt.checkpoint_every steps (not after the last) with the
+/// state so far; `opt.resume` continues a run from such a state. With opt.stop_at or
+/// opt.time_limit the run may end early: result.trainer.steps() < opt.steps then.
 template <SdeModel M, class St>
 FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOptions opt,
                     const std::function<void(const FitProgress&)>& progress = {},
-                    const std::function<void(long, const nn::Trainer&)>& on_step = {}) {
+                    const std::function<void(long, const nn::Trainer&)>& on_step = {},
+                    const std::function<void(const FitResult&)>& on_checkpoint = {}) {
   constexpr int D = M::state_dim;
   opt.validate();
   if (opt.objective == Objective::dsm && !is_linear_model_v<M>)
@@ -110,16 +141,17 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   EnsembleSource<M, St> src(model, stepper, data, opt.holdout_every, false);
   const double span = src.t_last() - src.t_first();
   if (!(span > 0)) throw ConfigError("the ensemble needs at least two snapshot times to train on a time range");
-  std::mt19937_64 rng(opt.seed);
-  const double t_min = opt.t_min >= 0 ? opt.t_min
-                                      : src.t_first() + (opt.schedule.kind == "fixed" ? std::min(opt.schedule.delta, 0.01 * span)
-                                                                                      : std::min(opt.schedule.delta_max, 0.01 * span));
-  const double t_max = opt.t_max >= 0 ? opt.t_max : src.t_last();
+  const FitState* const resume = opt.resume.get();
+  const double t_min = resume ? resume->t_min
+                       : opt.t_min >= 0 ? opt.t_min
+                                        : src.t_first() + (opt.schedule.kind == "fixed" ? std::min(opt.schedule.delta, 0.01 * span)
+                                                                                        : std::min(opt.schedule.delta_max, 0.01 * span));
+  const double t_max = resume ? resume->t_max : opt.t_max >= 0 ? opt.t_max : src.t_last();
   if (!(t_min > src.t_first()) || !(t_max > t_min) || t_max > src.t_last() + 1e-12)
     throw ConfigError("time range [t_min, t_max] = [" + detail::fmt_double(t_min) + ", " + detail::fmt_double(t_max) +
                       "] is invalid: it must satisfy " + detail::fmt_double(src.t_first()) + " < t_min < t_max <= " +
                       detail::fmt_double(src.t_last()) + " (the ensemble's snapshot times)");
-  StepSchedule sch = build_schedule(src, t_min, t_max, opt.schedule, opt.seed ^ 0xabcdefull);
+  StepSchedule sch = resume ? resume->schedule : build_schedule(src, t_min, t_max, opt.schedule, opt.seed ^ 0xabcdefull);
 
   opt.arch.input_dim = D;
   opt.arch.output_dim = D;
@@ -127,10 +159,34 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   opt.trainer.seed = opt.seed;
   if (opt.trainer.schedule.decay == nn::LrSchedule::Decay::cosine) opt.trainer.schedule.total_steps = opt.steps;
   FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0};
+  long first_step = 0;
+  double seconds_before = 0;
+  if (resume) {
+    const auto n = res.trainer.model().num_parameters();
+    for (const auto* v : {&resume->raw_parameters, &resume->adam_m, &resume->adam_v, &resume->ema_parameters})
+      if (static_cast<Eigen::Index>(v->size()) != n)
+        throw ConfigError("cannot resume: the saved state has " + std::to_string(v->size()) + " values per parameter vector but the network has " +
+                          std::to_string(n) + " parameters (architecture mismatch)");
+    using V = nn::Trainer::Net::Vector;
+    auto map = [](const std::vector<float>& v) { return Eigen::Map<const V>(v.data(), static_cast<Eigen::Index>(v.size())); };
+    res.trainer.restore(map(resume->raw_parameters), map(resume->adam_m), map(resume->adam_v), resume->steps_done,
+                        map(resume->ema_parameters), resume->ema_updates);
+    res.curve = resume->curve;
+    res.max_jitter = resume->max_jitter;
+    first_step = resume->steps_done;
+    seconds_before = resume->seconds;
+  }
 
+  // Every random draw comes from a generator keyed by (seed, purpose, index): the initial pools
+  // by pool index, each refresh by its refresh count, each batch by its step. A resumed run can
+  // therefore rebuild the exact pools in use and continue with the exact draws.
+  enum : std::uint64_t { initial_pool = 1, refreshed_pool = 2, batch_draws = 3 };
+  auto stream = [&](std::uint64_t purpose, std::uint64_t index) {
+    return std::mt19937_64(nn::detail::random_bits(opt.seed, purpose, index));
+  };
   std::uniform_real_distribution<double> ut(t_min, t_max);
   const bool regression = opt.objective == Objective::local_dsm || opt.objective == Objective::dsm;
-  auto make_pool = [&](double t) {
+  auto make_pool = [&](double t, std::mt19937_64& rng) {
     if (opt.objective == Objective::local_dsm)
       return make_local_dsm_pool(src, sch, t, opt.pool_size, opt.weight, opt.lin, rng);
     if (opt.objective == Objective::dsm) return make_dsm_pool(src, t, opt.pool_size, opt.weight, rng);
@@ -141,26 +197,41 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     p.lambda = weight_matrix<D>(opt.weight, Mat<double, D, D>(sch.sigma_bar_at(t)));
     return p;
   };
+  auto refreshed = [&](std::uint64_t q) {  // the q-th refresh (0-based) replaces pool q % n_pools
+    auto rng = stream(refreshed_pool, q);
+    const double t = ut(rng);
+    return make_pool(t, rng);
+  };
   std::vector<KernelPool<D>> pools;
   pools.reserve(opt.n_pools);
-  for (int i = 0; i < opt.n_pools; ++i) pools.push_back(make_pool(t_min + (t_max - t_min) * (i + 0.5) / opt.n_pools));
+  const std::uint64_t refreshes_done = static_cast<std::uint64_t>(first_step) * opt.refresh_per_step;
+  for (int i = 0; i < opt.n_pools; ++i) {
+    const auto n = static_cast<std::uint64_t>(opt.n_pools), ui = static_cast<std::uint64_t>(i);
+    if (refreshes_done > ui) {  // rebuilt as the last refresh of slot i before the resume point
+      pools.push_back(refreshed(ui + n * ((refreshes_done - 1 - ui) / n)));
+    } else {
+      auto rng = stream(initial_pool, ui);
+      pools.push_back(make_pool(t_min + (t_max - t_min) * (i + 0.5) / opt.n_pools, rng));
+    }
+  }
   for (const auto& p : pools) res.max_jitter = std::max(res.max_jitter, p.max_jitter);
 
   const int per = opt.batch / opt.groups;
   const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   double acc = 0;
   int acc_n = 0;
-  long next_refresh = 0;
+  std::uint64_t next_refresh = refreshes_done;
   std::vector<int> order(opt.n_pools);
   Eigen::MatrixXd y(opt.batch, D);
   Eigen::VectorXd tt(opt.batch), w(opt.batch);
-  for (long step = 0; step < opt.steps; ++step) {
-    for (int r = 0; r < opt.refresh_per_step; ++r) {
-      auto& p = pools[next_refresh++ % opt.n_pools];
-      p = make_pool(ut(rng));
+  for (long step = first_step; step < opt.steps; ++step) {
+    for (int r = 0; r < opt.refresh_per_step; ++r, ++next_refresh) {
+      auto& p = pools[next_refresh % static_cast<std::uint64_t>(opt.n_pools)];
+      p = refreshed(next_refresh);
       res.max_jitter = std::max(res.max_jitter, p.max_jitter);
     }
+    auto rng = stream(batch_draws, static_cast<std::uint64_t>(step));
     // G distinct pools
     std::iota(order.begin(), order.end(), 0);
     for (int g = 0; g < opt.groups; ++g) std::swap(order[g], order[g + std::uniform_int_distribution<int>(0, opt.n_pools - 1 - g)(rng)]);
@@ -188,13 +259,23 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                            " (try a smaller --lr)");
     acc += st.loss;
     ++acc_n;
-    if (acc_n == opt.log_every || step + 1 == opt.steps) {
+    // The curve is averaged over blocks of log_every steps counted from step 0, so a resumed
+    // run (resumed at a checkpoint, i.e. a block boundary) logs the same blocks.
+    if ((step + 1) % opt.log_every == 0 || step + 1 == opt.steps) {
       res.curve.push_back({step + 1, acc / acc_n, st.lr, elapsed()});
       if (progress) progress({step + 1, opt.steps, acc / acc_n, elapsed()});
       acc = 0;
       acc_n = 0;
     }
     if (on_step) on_step(step + 1, res.trainer);
+    if (on_checkpoint && opt.checkpoint_every > 0 && (step + 1) % opt.checkpoint_every == 0 && step + 1 < opt.steps) {
+      res.seconds = elapsed();
+      on_checkpoint(res);
+    }
+    // A requested stop happens at a block boundary so that a resumed run logs the same blocks.
+    if ((step + 1) % opt.log_every == 0 &&
+        ((opt.stop_at > 0 && step + 1 >= opt.stop_at) || (opt.time_limit > 0 && elapsed() - seconds_before >= opt.time_limit)))
+      break;
   }
   res.seconds = elapsed();
   return res;
