@@ -71,3 +71,71 @@ TEST_CASE("physics: probability current is p v; hypoelliptic Pi uses the noisy c
   CHECK(entropy_production_rate(m, score2, y, 0.0).rate == doctest::Approx(0.1 * (1.0 + 0.04 + 4.0) / 3.0));
   CHECK_THROWS_AS(probability_current(m, score, y, 0.0, Eigen::VectorXd(2)), ConfigError);
 }
+
+TEST_CASE("physics: the Kozachenko-Leonenko entropy of Gaussian samples is 0.5 log((2 pi e)^d det C) within its sampling error") {
+  const int n = 3000;
+  // 1D, sigma = 0.7
+  const Eigen::MatrixXd y1 = eval_test::gaussian_samples(n, Eigen::VectorXd::Constant(1, 0.3), Eigen::MatrixXd::Constant(1, 1, 0.49), 11);
+  const double h1 = 0.5 * std::log(2 * std::numbers::pi * std::exp(1.0) * 0.49);
+  // sd of the estimator ~ sqrt(Var log p / n) = sqrt(d / (2 n)); allow 5 sd plus a small-sample bias of 0.02
+  CHECK(std::abs(knn_entropy(y1) - h1) < 5 * std::sqrt(0.5 / n) + 0.02);
+  // 2D, correlated
+  Eigen::Matrix2d C;
+  C << 1.0, 0.6, 0.6, 0.5;
+  const Eigen::MatrixXd y2 = eval_test::gaussian_samples(n, Eigen::Vector2d::Zero(), Eigen::MatrixXd(C), 12);
+  const double h2 = 0.5 * std::log(std::pow(2 * std::numbers::pi * std::exp(1.0), 2) * C.determinant());
+  CHECK(std::abs(knn_entropy(y2) - h2) < 5 * std::sqrt(1.0 / n) + 0.02);
+  // it tells a wider law from a narrower one by the right amount: log 2 per dimension for 2x scale
+  CHECK(std::abs(knn_entropy(2.0 * y2) - knn_entropy(y2) - 2 * std::log(2.0)) < 1e-9);
+  Eigen::MatrixXd point = Eigen::MatrixXd::Zero(10, 1);
+  CHECK_THROWS_WITH_AS(knn_entropy(point), doctest::Contains("identical neighbours"), NumericalError);
+  CHECK_THROWS_AS(knn_entropy(y1.topRows(3)), ConfigError);
+}
+
+TEST_CASE("physics: density_from_score recovers a Gaussian density from its score on 1D and 2D grids") {
+  // 1D: N(0.3, 0.8^2) on [-4, 4], 201 nodes: trapezoid integration is second order in h
+  NodeGrid g1{{-4.0}, {0.04}, {201}};
+  Eigen::MatrixXd S1(201, 1);
+  Eigen::VectorXd exact1(201);
+  for (int i = 0; i < 201; ++i) {
+    const double x = -4.0 + 0.04 * i;
+    S1(i, 0) = -(x - 0.3) / 0.64;
+    exact1(i) = std::exp(-0.5 * (x - 0.3) * (x - 0.3) / 0.64) / std::sqrt(2 * std::numbers::pi * 0.64);
+  }
+  const Eigen::VectorXd p1 = density_from_score(g1, S1);
+  CHECK(p1.sum() * 0.04 == doctest::Approx(1.0));
+  CHECK((p1 - exact1).cwiseAbs().maxCoeff() < 2e-3 * exact1.maxCoeff());
+  // 2D: correlated Gaussian, 81 x 61 nodes
+  Eigen::Matrix2d C;
+  C << 1.0, 0.5, 0.5, 0.8;
+  const Eigen::Matrix2d P = C.inverse();
+  NodeGrid g2{{-5.0, -4.5}, {0.125, 0.15}, {81, 61}};
+  Eigen::MatrixXd S2(81 * 61, 2);
+  Eigen::VectorXd exact2(81 * 61);
+  for (int i = 0; i < 81; ++i)
+    for (int j = 0; j < 61; ++j) {
+      const Eigen::Vector2d y(-5.0 + 0.125 * i, -4.5 + 0.15 * j);
+      S2.row(i * 61 + j) = (-P * y).transpose();
+      exact2(i * 61 + j) = std::exp(-0.5 * y.dot(P * y)) / (2 * std::numbers::pi * std::sqrt(C.determinant()));
+    }
+  const Eigen::VectorXd p2 = density_from_score(g2, S2);
+  CHECK(p2.sum() * g2.cell_volume() == doctest::Approx(1.0));
+  CHECK((p2 - exact2).cwiseAbs().maxCoeff() < 1e-2 * exact2.maxCoeff());
+  CHECK_THROWS_AS(density_from_score(g2, S1), ConfigError);
+}
+
+TEST_CASE("physics: histogram_density counts samples in the cells centred on the nodes") {
+  NodeGrid g{{0.0, 0.0}, {0.5, 1.0}, {3, 2}};  // nodes x = 0, .5, 1; y = 0, 1
+  Eigen::MatrixXd y(5, 2);
+  y << 0.1, 0.2,   // node (0, 0)
+      0.6, 0.9,    // node (1, 1)
+      0.55, 1.3,   // node (1, 1)
+      1.2, -0.4,   // node (2, 0)
+      3.0, 0.0;    // outside
+  const Eigen::VectorXd p = histogram_density(g, y);
+  const double unit = 1.0 / (5 * 0.5);
+  CHECK(p(0) == doctest::Approx(unit));
+  CHECK(p(1 * 2 + 1) == doctest::Approx(2 * unit));
+  CHECK(p(2 * 2 + 0) == doctest::Approx(unit));
+  CHECK(p.sum() * g.cell_volume() == doctest::Approx(0.8));  // 4 of 5 samples are inside
+}
