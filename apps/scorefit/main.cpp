@@ -11,6 +11,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : sdescore::cli::usage_error;
   }
   const std::string cmd = sdescore::cli::command_line(argc, argv);
-  opt.train.command_line = opt.score.command_line = opt.grid.command_line = opt.compare.command_line = cmd;
+  opt.train.command_line = opt.score.command_line = opt.grid.command_line = opt.compare.command_line = opt.physics.command_line = cmd;
   return sdescore::cli::guarded("scorefit", [&] { return sdescore::scorefit::run(opt); });
 }

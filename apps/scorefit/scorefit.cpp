@@ -111,6 +111,23 @@ void setup(CLI::App& app, Options& opt) {
   cm->add_flag("--force", c.force, "overwrite existing report files");
   cm->add_flag("-q,--quiet", c.quiet, "no progress line or per-run lines");
 
+  auto* ph = opt.physics_cmd = app.add_subcommand("physics", "probability current, entropy and entropy production of a learned score");
+  auto& q = opt.physics;
+  ph->add_option("--model", q.model, "score model file")->required();
+  ph->add_option("--data", q.data, "ensemble file (default: the one the model was trained on)");
+  ph->add_option("--ensemble", q.ensemble, "ensemble name under /particles (default: the only one)");
+  ph->add_option("--times", q.times, "times (snapped to snapshot times; default: the snapshots in the trained range)")->delimiter(',');
+  ph->add_option("--flow-samples", q.flow_samples, "held-out samples carried along the probability flow")->capture_default_str();
+  ph->add_option("--density", q.density, "grid density for the current j = p v: ensemble (histogram) | score (from the learned score)")->capture_default_str();
+  ph->add_option("--lo", q.lo, "grid lower corner per coordinate (default: data range)")->delimiter(',');
+  ph->add_option("--hi", q.hi, "grid upper corner per coordinate (default: data range)")->delimiter(',');
+  ph->add_option("--n", q.n, "grid points per coordinate (default 201 in 1D, 81 in 2D)")->delimiter(',');
+  ph->add_option("--fd-step", q.fd_step, "finite-difference step of the score Jacobian for div v")->capture_default_str();
+  ph->add_option("-o,--output", q.output, "HDF5 file to write")->required();
+  ph->add_option("--threads", q.threads, "OpenMP threads (0: all)");
+  ph->add_flag("--force", q.force, "overwrite an existing output file");
+  ph->add_flag("-q,--quiet", q.quiet, "no summary table");
+
   auto* gr = opt.grid_cmd = app.add_subcommand("grid", "the learned score, D s and the probability-flow velocity on a grid");
   gr->add_option("--model", opt.grid.model, "score model file")->required();
   gr->add_option("--times", opt.grid.times, "times, e.g. 0.5,1,2")->delimiter(',')->required();
@@ -134,6 +151,7 @@ int run(const Options& opt) {
   if (opt.score_cmd && opt.score_cmd->parsed()) return run_score(opt.score);
   if (opt.grid_cmd && opt.grid_cmd->parsed()) return run_grid(opt.grid);
   if (opt.compare_cmd && opt.compare_cmd->parsed()) return run_compare(opt.compare);
+  if (opt.physics_cmd && opt.physics_cmd->parsed()) return run_physics(opt.physics);
   throw ConfigError("no subcommand: valid subcommands are train, score, grid, compare, physics");
 }
 

@@ -3,6 +3,8 @@
 //   scorefit train --data dw.h5 --objective local-dsm -o score.h5
 //   scorefit score --model score.h5 --input pts.h5 -o out.h5
 //   scorefit grid  --model score.h5 --times 0.5,1,2 -o grid.h5
+//   scorefit physics --model score.h5 -o phys.h5
+//   scorefit compare --data dw.h5 -o study.h5
 #include <CLI/CLI.hpp>
 #include <map>
 
@@ -79,8 +81,24 @@ struct CompareOptions {
   std::string command_line;
 };
 
+/// scorefit physics: probability current, entropy and entropy production of a learned score.
+struct PhysicsOptions {
+  std::string model, data, ensemble, output;
+  std::vector<double> times;        ///< empty: the snapshot times in the trained range (at most ~21)
+  int flow_samples = 2000;          ///< held-out samples pushed along the probability flow
+  std::string density = "ensemble"; ///< grid density for j = p v: ensemble (histogram) | score (learned)
+  std::vector<double> lo, hi;       ///< grid corners (default: the data's range, padded 5%)
+  std::vector<int> n;               ///< grid points per coordinate (default 201 in 1D, 81 in 2D)
+  double fd_step = 1e-2;            ///< finite-difference step of the score Jacobian (div v)
+  int threads = 0;
+  bool force = false, quiet = false;
+  std::string command_line;
+};
+
 struct Options {
   TrainOptions train;
+  PhysicsOptions physics;
+  CLI::App* physics_cmd = nullptr;
   CompareOptions compare;
   CLI::App* compare_cmd = nullptr;
   ScoreOptions score;
@@ -95,6 +113,7 @@ int run_train(const TrainOptions& opt);
 int run_score(const ScoreOptions& opt);
 int run_grid(const GridOptions& opt);
 int run_compare(const CompareOptions& opt);
+int run_physics(const PhysicsOptions& opt);
 
 /// The stepper that advances stored snapshots to a training time s (within one snapshot
 /// interval, at the simulation dt): stochastic Heun (weak order 2) for additive noise, else

@@ -12,72 +12,12 @@
 #include "sdescore/io/output_file.hpp"
 #include "sdescore/models/ou.hpp"
 #include "sdescore/score/score_file.hpp"
+#include "scorefit_test_support.hpp"
 
 using namespace sdescore;
+using namespace sdescore::scorefit_test;
 namespace fs = std::filesystem;
 
-namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("scorefit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  static inline int counter = 0;
-};
-
-/// A small OU ensemble file, sampled exactly (p_0 = N(1, 0.2^2)), snapshots every 0.1 up to 1.
-fs::path write_ou_file(const fs::path& dir, const std::string& model = "ou") {
-  io::RunInfo info;
-  info.model = model;
-  if (model == "ou")
-    info.model_parameters = {{"B", 1.0}, {"mu", 0.0}, {"S", 1.0}};
-  else
-    info.model_parameters = {{"a", 1.0}, {"T", 0.5}};
-  info.stepper = "euler_maruyama";
-  info.dt = 1e-3;
-  info.seed = 1;
-  info.save_every = 100;
-  info.path_count = 4000;
-  const fs::path p = dir / "ou.h5";
-  io::OutputFile out(p, info);
-  io::EnsembleWriter w(out, 4000, 1);
-  std::mt19937_64 rng(5);
-  std::normal_distribution<double> nd;
-  Eigen::MatrixXd y(4000, 1);
-  for (int i = 0; i < 4000; ++i) y(i, 0) = 1.0 + 0.2 * nd(rng);
-  const double a = std::exp(-0.1), sd = std::sqrt((1 - std::exp(-0.2)) / 2);
-  for (int k = 0; k <= 10; ++k) {
-    if (k > 0)
-      for (int i = 0; i < 4000; ++i) y(i, 0) = a * y(i, 0) + sd * nd(rng);
-    w.append(y, 0.1 * k, 100 * k);
-  }
-  out.commit();
-  return p;
-}
-
-scorefit::TrainOptions quick_train(const fs::path& data, const fs::path& out) {
-  scorefit::TrainOptions o;
-  o.data = data.string();
-  o.output = out.string();
-  o.steps = 300;
-  o.batch = 128;
-  o.groups = 4;
-  o.pool_size = 128;
-  o.n_pools = 8;
-  o.reference_size = 64;
-  o.hidden = {32, 32};
-  o.schedule = "fixed";
-  o.delta = 0.02;
-  o.quiet = true;
-  o.warmup = 20;
-  o.threads = 1;
-  return o;
-}
-
-}  // namespace
 
 TEST_CASE("scorefit train writes a complete score model file; score and grid answer the documented contract") {
   TempDir tmp;
