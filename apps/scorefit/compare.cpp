@@ -390,11 +390,13 @@ int run_compare(const CompareOptions& o) {
               r.reverse_first.resize(0, 0);
             }
           }
-          if (!o.quiet)
+          if (!o.quiet) {
+            char tta[32] = "not reached";
+            if (r.time_to_accuracy >= 0) std::snprintf(tta, sizeof tta, "%.1f s", r.time_to_accuracy);
             std::printf("compare: %-15s seed %lu: %.1f s, score error %.4f (D s %.4f), time to %.3g: %s, SW1/floor at t=%.3g: %.2f\n",
-                        obj.c_str(), seed, r.train_seconds, r.final_error, r.final_ds_error, o.threshold,
-                        r.time_to_accuracy < 0 ? "not reached" : (detail::fmt_double(std::round(r.time_to_accuracy * 10) / 10) + " s").c_str(),
-                        times.back(), r.metrics.back().sliced_w1.ratio());
+                        obj.c_str(), seed, r.train_seconds, r.final_error, r.final_ds_error, o.threshold, tta, times.back(),
+                        r.metrics.back().sliced_w1.ratio());
+          }
           std::fflush(stdout);
           runs.push_back(std::move(r));
         }

@@ -205,16 +205,13 @@ void apply_saved_settings(const score::ScoreModelFile& f, const std::string& pat
     if (!allowed_on_resume(flag))
       throw ConfigError(flag + " cannot be given with --resume: the run continues with the settings saved in " + path +
                         " (start a new run to change them; with --resume only --steps, --data, --threads, --checkpoint-every, --stop-at, --time-limit, -o, --force, -q apply)");
-  auto num = [&](const char* key) {
-    const auto it = f.config.find(key);
-    if (it == f.config.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
+  auto lookup = [&](const auto& settings, const char* key) {
+    const auto it = settings.find(key);
+    if (it == settings.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
     return it->second;
   };
-  auto text = [&](const char* key) {
-    const auto it = f.config_text.find(key);
-    if (it == f.config_text.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
-    return it->second;
-  };
+  auto num = [&](const char* key) { return lookup(f.config, key); };
+  auto text = [&](const char* key) { return lookup(f.config_text, key); };
   if (f.raw_parameters.empty() || f.adam_m.empty() || f.adam_v.empty())
     throw IoError("score model file " + path + " has no optimiser state (raw weights and Adam moments): it cannot be resumed");
   const long planned = static_cast<long>(num("steps"));
