@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "sdescore/sdescore.hpp"
+#include "support/toy_models.hpp"
 #include "test_support.hpp"
 
 using namespace sdescore;
@@ -58,11 +59,11 @@ TEST_CASE("autodiff Jacobian and second directional derivative of every model eq
   check_model(UnderdampedLangevin{}, Vec<double, 2>(0.6, 1.1));
   check_model(OverdampedLangevin1D{}, Vec<double, 1>(0.4));
   check_model(OverdampedLangevin2D{}, Vec<double, 2>(0.5, -1.3));
-  check_model(test::TimeDependentToy{}, Vec<double, 2>(0.5, -1.3), 0.8);
+  check_model(toy::TimeDependentToy{}, Vec<double, 2>(0.5, -1.3), 0.8);
 }
 
 TEST_CASE("df/dt by autodiff equals finite differences for a non-autonomous drift") {
-  test::TimeDependentToy m;
+  toy::TimeDependentToy m;
   const Vec<double, 2> y(0.5, -1.3);
   const double t = 0.8, h = 1e-6;
   const Vec<double, 2> fd = (m.drift(y, t + h) - m.drift(y, t - h)) / (2 * h);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sdescore/sdescore.hpp"
+#include "support/toy_models.hpp"
 #include "test_support.hpp"
 
 using namespace sdescore;
@@ -48,7 +49,7 @@ std::vector<double> step_sizes(const std::vector<int>& coarsening, double h) {
 }  // namespace
 
 TEST_CASE("strong order: EM 1/2 and Milstein 1 on geometric Brownian motion (exact solution)") {
-  test::GeometricBrownian m;
+  toy::GeometricBrownian m;
   const int n_fine = 1 << 10;
   const double T = 1.0;
   const std::vector<int> coarse{128, 64, 32, 16, 8};

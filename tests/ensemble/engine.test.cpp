@@ -16,11 +16,15 @@
 #include "sdescore/solvers/baoab.hpp"
 #include "sdescore/solvers/euler_maruyama.hpp"
 #include "sdescore/solvers/local_linearization.hpp"
+#include "support/toy_models.hpp"
 
 using namespace sdescore;
 using namespace sdescore::ensemble;
 
 namespace {
+
+// Engine options are written as designated initializers; `.stats = {}` names the one member
+// without a default initializer, which -Wmissing-field-initializers would otherwise flag.
 
 struct Recorded {
   std::vector<std::int64_t> index, step;
@@ -59,32 +63,10 @@ bool same_stats(const EnsembleStats& a, const EnsembleStats& b) {
   return true;
 }
 
-// A model that blows up in finite time: dY = Y^3 dt + 0.1 dW.
-struct Blowup {
-  static constexpr std::string_view name = "blowup";
-  static constexpr std::string_view description = "test model dY = Y^3 dt + 0.1 dW";
-  static constexpr std::string_view equation = "dY = Y^3 dt + 0.1 dW";
-  static constexpr int state_dim = 1;
-  static constexpr int noise_dim = 1;
-  using noise_kind = additive_noise;
-  template <class F>
-  void for_each_param(F&&) {}
-  void validate() {}
-  template <class S>
-  Vec<S, 1> drift(const Vec<S, 1>& y, const S&) const { return Vec<S, 1>(y(0) * y(0) * y(0)); }
-  template <class S>
-  Mat<S, 1, 1> diffusion(const Vec<S, 1>&, const S&) const { return Mat<S, 1, 1>(S(0.1)); }
-  Vec<double, 1> initial_state() const { return Vec<double, 1>(0.0); }
-};
-
 }  // namespace
 
 TEST_CASE("bit-identical for 1 vs 2 threads and any block size") {
-  EnsembleOptions o;
-  o.seed = 77;
-  o.dt = 0.01;
-  o.n_steps = 50;
-  o.save_every = 10;
+  EnsembleOptions o{.seed = 77, .dt = 0.01, .n_steps = 50, .save_every = 10, .stats = {}};
   const std::int64_t n = 1000;  // not a multiple of any block size
   SUBCASE("double well, Euler-Maruyama") {
     std::vector<StateMatrix> results;
@@ -116,11 +98,7 @@ TEST_CASE("bit-identical for 1 vs 2 threads and any block size") {
 }
 
 TEST_CASE("a path-range replay reproduces those paths exactly") {
-  EnsembleOptions o;
-  o.seed = 5;
-  o.dt = 0.02;
-  o.n_steps = 40;
-  o.save_every = 8;
+  EnsembleOptions o{.seed = 5, .dt = 0.02, .n_steps = 40, .save_every = 8, .stats = {}};
   Recorded all, part;
   const auto full = run(EulerMaruyama{}, models::ActiveBrownian2D{}, 1000, o, 0, &all);
   o.block_size = 128;
@@ -133,13 +111,8 @@ TEST_CASE("a path-range replay reproduces those paths exactly") {
 
 TEST_CASE("split run (checkpoint at step k, resume) equals the unsplit run byte for byte") {
   const models::UnderdampedLangevin m;
-  EnsembleOptions o;
-  o.seed = 123;
-  o.t0 = 0.5;
-  o.dt = 0.01;
-  o.save_every = 10;
-  o.stats.enabled = true;
-  o.stats.histograms = {{0, {-2, -1, 0, 1, 2}}};
+  EnsembleOptions o{.seed = 123, .t0 = 0.5, .dt = 0.01, .save_every = 10,
+                    .stats = {.enabled = true, .histograms = {{0, {-2, -1, 0, 1, 2}}}}};
   StateMatrix init = sample_initial(m, parse_init_spec("stationary"), o.seed, 0, 700);
 
   Recorded one;
@@ -172,11 +145,7 @@ TEST_CASE("split run (checkpoint at step k, resume) equals the unsplit run byte 
   }
   // Resuming from a step that is not a snapshot step also matches.
   StateMatrix c = init;
-  o = EnsembleOptions{};
-  o.seed = 123;
-  o.t0 = 0.5;
-  o.dt = 0.01;
-  o.n_steps = 37;
+  o = EnsembleOptions{.seed = 123, .t0 = 0.5, .dt = 0.01, .n_steps = 37, .stats = {}};
   simulate(BAOAB{}, m, c, o);
   o.step0 = 37;
   o.n_steps = 63;
@@ -185,12 +154,7 @@ TEST_CASE("split run (checkpoint at step k, resume) equals the unsplit run byte 
 }
 
 TEST_CASE("snapshots: indices, steps, times; progress reports") {
-  EnsembleOptions o;
-  o.dt = 0.1;
-  o.t0 = 1.0;
-  o.n_steps = 25;
-  o.save_every = 10;
-  o.progress_every = 4;
+  EnsembleOptions o{.t0 = 1.0, .dt = 0.1, .n_steps = 25, .save_every = 10, .progress_every = 4, .stats = {}};
   StateMatrix s(1, 300);
   Recorded r;
   std::vector<Progress> prog;
@@ -212,13 +176,8 @@ TEST_CASE("snapshots: indices, steps, times; progress reports") {
 
 TEST_CASE("streaming statistics equal statistics of the stored snapshots") {
   const models::OU2 m;
-  EnsembleOptions o;
-  o.seed = 9;
-  o.dt = 0.05;
-  o.n_steps = 20;
-  o.save_every = 5;
-  o.stats.enabled = true;
-  o.stats.histograms = {{1, {-3, -1, 0, 0.5, 1, 3}}, {0, {-0.5, 0.5}}};
+  EnsembleOptions o{.seed = 9, .dt = 0.05, .n_steps = 20, .save_every = 5,
+                    .stats = {.enabled = true, .histograms = {{1, {-3, -1, 0, 0.5, 1, 3}}, {0, {-0.5, 0.5}}}}};
   Recorded r;
   const std::int64_t n = 1234;
   run(EulerMaruyama{}, m, n, o, 0, &r);
@@ -264,13 +223,10 @@ TEST_CASE("non-finite states raise NumericalError naming the first failing path,
   StateMatrix s(1, 500, 0.0);
   s(0, 437) = 3.0;  // explodes first
   s(0, 38) = 1.5;   // explodes later
-  EnsembleOptions o;
-  o.dt = 0.1;
-  o.n_steps = 200;
-  o.save_every = 50;
+  EnsembleOptions o{.dt = 0.1, .n_steps = 200, .save_every = 50, .stats = {}};
   int snaps = 0;
   try {
-    simulate(EulerMaruyama{}, Blowup{}, s, o, [&](const Snapshot&) { ++snaps; });
+    simulate(EulerMaruyama{}, toy::Blowup{}, s, o, [&](const Snapshot&) { ++snaps; });
     FAIL("no exception");
   } catch (const NumericalError& e) {
     const std::string msg = e.what();
@@ -287,14 +243,12 @@ TEST_CASE("non-finite states raise NumericalError naming the first failing path,
   s2(0, 38) = 1.5;
   o.n_threads = 1;
   o.block_size = 64;
-  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, Blowup{}, s2, o), doctest::Contains("path 437 at step"), NumericalError);
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, toy::Blowup{}, s2, o), doctest::Contains("path 437 at step"), NumericalError);
 }
 
 TEST_CASE("bad engine options are rejected with messages") {
   StateMatrix s(1, 10);
-  EnsembleOptions o;
-  o.n_steps = 1;
-  o.block_size = 100;
+  EnsembleOptions o{.n_steps = 1, .block_size = 100, .stats = {}};
   CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), doctest::Contains("multiple of 64"), ConfigError);
   o.block_size = 64;
   o.dt = -1;

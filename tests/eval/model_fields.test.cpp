@@ -3,63 +3,16 @@
 #include <doctest/doctest.h>
 
 #include "eval_test_support.hpp"
+#include "support/toy_models.hpp"
 
 using namespace sdescore;
 using namespace sdescore::eval;
 
 namespace {
-// 1D multiplicative noise: dY = -Y dt + sqrt(1 + Y^2) dW, D = (1 + y^2)/2, div D = y.
-// Zero-flux stationary density p ~ (1 + y^2)^-2 with score -4y/(1+y^2):
-// v = f - D' - D s = -y - y + 2y = 0.
-struct Multiplicative1D {
-  static constexpr std::string_view name = "test_multiplicative";
-  static constexpr std::string_view description = "test model";
-  static constexpr std::string_view equation = "dY = -Y dt + sqrt(1 + Y^2) dW";
-  static constexpr int state_dim = 1;
-  static constexpr int noise_dim = 1;
-  using noise_kind = diagonal_noise;
-  template <class F>
-  void for_each_param(F&&) {}
-  void validate() {}
-  template <class S>
-  Vec<S, 1> drift(const Vec<S, 1>& y, const S&) const {
-    return Vec<S, 1>(-y(0));
-  }
-  template <class S>
-  Mat<S, 1, 1> diffusion(const Vec<S, 1>& y, const S&) const {
-    using std::sqrt;
-    return Mat<S, 1, 1>(sqrt(S(1.0) + y(0) * y(0)));
-  }
-  Vec<double, 1> initial_state() const { return Vec<double, 1>::Zero(); }
-};
-
-// 2D general noise (2 x 2, y-dependent in every entry used).
-struct General2D {
-  static constexpr std::string_view name = "test_general";
-  static constexpr std::string_view description = "test model";
-  static constexpr std::string_view equation = "dY = -Y dt + G(Y) dW";
-  static constexpr int state_dim = 2;
-  static constexpr int noise_dim = 2;
-  using noise_kind = general_noise;
-  template <class F>
-  void for_each_param(F&&) {}
-  void validate() {}
-  template <class S>
-  Vec<S, 2> drift(const Vec<S, 2>& y, const S&) const {
-    return Vec<S, 2>(-y(0), -y(1));
-  }
-  template <class S>
-  Mat<S, 2, 2> diffusion(const Vec<S, 2>& y, const S&) const {
-    using std::sin;
-    Mat<S, 2, 2> G;
-    G(0, 0) = S(1.0) + y(1) * y(1);
-    G(0, 1) = S(0.3) * y(0);
-    G(1, 0) = sin(y(0));
-    G(1, 1) = S(1.0) + S(0.5) * y(0) * y(1);
-    return G;
-  }
-  Vec<double, 2> initial_state() const { return Vec<double, 2>::Zero(); }
-};
+// The toy models of these tests (support/toy_models.hpp): Multiplicative1D has a zero-flux
+// stationary density with a closed-form score; General2D has y-dependent noise in every entry.
+using toy::General2D;
+using toy::Multiplicative1D;
 static_assert(SdeModel<Multiplicative1D>);
 static_assert(SdeModel<General2D>);
 }  // namespace

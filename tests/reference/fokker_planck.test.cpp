@@ -9,6 +9,7 @@
 #include "sdescore/models/double_well.hpp"
 #include "sdescore/models/ou.hpp"
 #include "sdescore/reference/analytic.hpp"
+#include "support/toy_models.hpp"
 
 using namespace sdescore;
 using namespace sdescore::reference;
@@ -22,64 +23,11 @@ double l1_error(const DensitySnapshot<N>& s, const GaussianLaw<N>& law) {
   return e * s.grid.cell_volume();
 }
 
-// OU with a time-dependent mean: dX = -(X - A sin t) dt + dW (D = 1/2), so that
-// m' = -(m - A sin t):  m(t) = e^{-t} m0 + A (sin t - cos t + e^{-t}) / 2, Var as for OU.
-struct MovingOU {
-  static constexpr std::string_view name = "moving_ou";
-  static constexpr std::string_view description = "test model";
-  static constexpr std::string_view equation = "dX = -(X - A sin t) dt + dW";
-  static constexpr int state_dim = 1;
-  static constexpr int noise_dim = 1;
-  using noise_kind = additive_noise;
-  double A = 1.0;
-  template <class F>
-  void for_each_param(F&&) {}
-  void validate() {}
-  template <class S>
-  Vec<S, 1> drift(const Vec<S, 1>& y, const S& t) const {
-    using std::sin;
-    return Vec<S, 1>(-(y(0) - S(A) * sin(t)));
-  }
-  template <class S>
-  Mat<S, 1, 1> diffusion(const Vec<S, 1>&, const S&) const {
-    return Mat<S, 1, 1>(S(1.0));
-  }
-  Vec<double, 1> initial_state() const { return Vec<double, 1>::Zero(); }
-};
-
-// 1D model with y-dependent noise G = sqrt(2) (1 + y^2/4)^{1/2}, D = 1 + y^2/4, drift -y:
-// stationary law p ~ exp(-int (y/D + D'/D) dy) solves f p = (D p)', i.e. p = C/D exp(-int f... )
-// computed numerically in the test from the zero-flux condition.
-struct VarNoise {
-  static constexpr std::string_view name = "var_noise";
-  static constexpr std::string_view description = "test model";
-  static constexpr std::string_view equation = "dX = -2 X dt + sqrt(2 (1 + X^2/4)) dW";
-  static constexpr int state_dim = 1;
-  static constexpr int noise_dim = 1;
-  using noise_kind = general_noise;
-  template <class F>
-  void for_each_param(F&&) {}
-  void validate() {}
-  template <class S>
-  Vec<S, 1> drift(const Vec<S, 1>& y, const S&) const {
-    return Vec<S, 1>(S(-2.0) * y(0));
-  }
-  template <class S>
-  Mat<S, 1, 1> diffusion(const Vec<S, 1>& y, const S&) const {
-    using std::sqrt;
-    return Mat<S, 1, 1>(sqrt(S(2.0) * (S(1.0) + y(0) * y(0) / S(4.0))));
-  }
-  Vec<double, 1> initial_state() const { return Vec<double, 1>::Zero(); }
-};
-
-// 1D model whose noise vanishes at y = 0 only: rejected.
-struct VanishingNoise : VarNoise {
-  static constexpr std::string_view name = "vanishing_noise";
-  template <class S>
-  Mat<S, 1, 1> diffusion(const Vec<S, 1>& y, const S&) const {
-    return Mat<S, 1, 1>(y(0));
-  }
-};
+// The toy models of these tests (support/toy_models.hpp): MovingOU has a closed-form
+// time-dependent mean, VarNoise y-dependent noise, VanishingNoise noise that vanishes at 0.
+using toy::MovingOU;
+using toy::VanishingNoise;
+using toy::VarNoise;
 
 }  // namespace
 

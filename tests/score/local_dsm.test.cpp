@@ -21,13 +21,25 @@ double ou_score(double y, double t) {
   const double mt = e * m0, vt = e * e * v0 + ou.exact_covariance(t)(0, 0);
   return -(y - mt) / vt;
 }
+
+// Training source: n exact samples of that p_0 at t = 0, under the OU model.
+test::GaussianSource<models::OU1> ou_source(int n, unsigned long seed) {
+  return {ou, n, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, seed};
+}
+
+// Hypoelliptic training source: the active swimmer (noise on v only) from n exact samples of a
+// correlated 2D Gaussian at t = 0.
+test::GaussianSource<models::ActiveSwimmer> swimmer_source(int n, unsigned long seed) {
+  Mat<double, 2, 2> C;
+  C << 0.5, 0.1, 0.1, 0.8;
+  return {models::ActiveSwimmer{}, n, Vec<double, 2>(0.2, -0.1), C, 0.0, seed};
+}
 }  // namespace
 
 TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) = -L^{-T} eps") {
-  const auto data = test::gaussian_ensemble<1>(2000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 1);
-  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  const auto ens = ou_source(2000, 1);
   std::mt19937_64 rng(3);
-  auto pool = make_dsm_pool(src, 0.05, 64, WeightKind::none, rng);
+  auto pool = make_dsm_pool(ens.src, 0.05, 64, WeightKind::none, rng);
   for (int j = 0; j < 5; ++j) {
     const Vec<double, 1> y = pool.mean[j] + Vec<double, 1>(0.01 * j);
     const double plain = -(y(0) - pool.mean[j](0)) / (pool.chol[j](0, 0) * pool.chol[j](0, 0));
@@ -38,11 +50,10 @@ TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) 
 }
 
 TEST_CASE("multi-sample target is unbiased on OU: with a large reference set it recovers the exact marginal score") {
-  const auto data = test::gaussian_ensemble<1>(20000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 2);
-  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  const auto ens = ou_source(20000, 2);
   std::mt19937_64 rng(4);
   const double t = 0.3;
-  auto pool = make_dsm_pool(src, t, 20000, WeightKind::none, rng);
+  auto pool = make_dsm_pool(ens.src, t, 20000, WeightKind::none, rng);
   const double sd = std::sqrt(std::exp(-2 * t) * v0 + ou.exact_covariance(t)(0, 0));
   const double mt = std::exp(-t) * m0;
   for (double z : {-1.5, -0.5, 0.0, 0.7, 1.5}) {
@@ -56,16 +67,11 @@ TEST_CASE("multi-sample target is unbiased on OU: with a large reference set it 
 
 TEST_CASE("multi-sample targets reduce the target variance by a measured factor; antithetic pairs too") {
   // local-DSM on OU with Delta = 0.01: the plain target's variance ~ 1/Sigma dominates.
-  const auto data = test::gaussian_ensemble<1>(50000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 5);
-  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
-  ScheduleOptions so;
-  so.kind = "fixed";
-  so.delta = 0.01;
-  so.grid = 4;
+  const auto ens = ou_source(50000, 5);
   // s = t - Delta = 0 exactly: the pool's samples are exact p_0 samples
-  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 6);
+  const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 4), 6);
   std::mt19937_64 rng(7);
-  auto pool = make_local_dsm_pool(src, sch, 0.01, 1024, WeightKind::none, {}, rng);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 1024, WeightKind::none, {}, rng);
   std::vector<double> mse;
   for (int R : {1, 16, 256, 1024}) {
     Batch b = make_batch<1>({&pool}, 4096, {.reference_size = R}, rng);
@@ -86,15 +92,10 @@ TEST_CASE("antithetic pairs cancel the O(1/sqrt(Delta)) target noise of the grad
   // The noise that antithetic pairs remove is the part driven by eps given y_s, so fix y_s: a
   // point ensemble at y_s = 0.8. For s = -theta y the per-sample gradient is
   // 2 theta y^2 - 2 m eps / sigma - 2 eps^2: the pair average cancels the O(1/sigma) term.
-  const auto data = test::gaussian_ensemble<1>(64, Vec<double, 1>(m0), Mat<double, 1, 1>(1e-20), 0.0, 5);
-  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
-  ScheduleOptions so;
-  so.kind = "fixed";
-  so.delta = 0.01;
-  so.grid = 4;
-  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 6);
+  const test::GaussianSource ens(ou, 64, Vec<double, 1>(m0), Mat<double, 1, 1>(1e-20), 0.0, 5);
+  const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 4), 6);
   std::mt19937_64 rng(7);
-  auto pool = make_local_dsm_pool(src, sch, 0.01, 64, WeightKind::none, {}, rng);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 64, WeightKind::none, {}, rng);
   auto pair_grad_var = [&](bool anti) {
     Batch b = make_batch<1>({&pool}, 8192, {.reference_size = 1, .antithetic = anti}, rng);
     const double theta = 1.0;
@@ -119,15 +120,10 @@ TEST_CASE("antithetic pairs cancel the O(1/sqrt(Delta)) target noise of the grad
 TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) from the schedule does not") {
   // Double well, Delta = 0.2: the kernel covariance varies strongly with y_s through A(y_s).
   models::DoubleWell dw{.a = 1.0, .T = 0.5};
-  const auto data = test::gaussian_ensemble<1>(4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.36), 0.0, 8);
-  EnsembleSource src(dw, EulerMaruyama{}, data, 0, false);
-  ScheduleOptions so;
-  so.kind = "fixed";
-  so.delta = 0.2;
-  so.grid = 2;
-  const StepSchedule sch = build_schedule(src, 0.2, 0.3, so, 9);
+  const test::GaussianSource ens(dw, 4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.36), 0.0, 8);
+  const StepSchedule sch = build_schedule(ens.src, 0.2, 0.3, test::fixed_schedule(0.2, 2), 9);
   std::mt19937_64 rng(10);
-  auto pool = make_local_dsm_pool(src, sch, 0.2, 4000, WeightKind::covariance, {}, rng);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.2, 4000, WeightKind::covariance, {}, rng);
   // The pointwise optimum of E || s(y_t) - target ||^2_Lambda is E[Lambda target | y_t] / E[Lambda | y_t]:
   // with Lambda = Sigma(y_s) that is a Sigma-weighted average of the conditional scores.
   auto log_mix = [&](double y) {
@@ -171,18 +167,10 @@ TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) fro
 }
 
 TEST_CASE("hypoelliptic active swimmer: kernels keep both directions, targets are finite") {
-  models::ActiveSwimmer sw;
-  Mat<double, 2, 2> C;
-  C << 0.5, 0.1, 0.1, 0.8;
-  const auto data = test::gaussian_ensemble<2>(2000, Vec<double, 2>(0.2, -0.1), C, 0.0, 11);
-  EnsembleSource src(sw, EulerMaruyama{}, data, 0, false);
-  ScheduleOptions so;
-  so.kind = "fixed";
-  so.delta = 0.01;
-  so.grid = 2;
-  const StepSchedule sch = build_schedule(src, 0.01, 0.02, so, 12);
+  const auto ens = swimmer_source(2000, 11);
+  const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 2), 12);
   std::mt19937_64 rng(13);
-  auto pool = make_local_dsm_pool(src, sch, 0.01, 256, WeightKind::covariance, {}, rng);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 256, WeightKind::covariance, {}, rng);
   for (int j = 0; j < pool.size(); ++j) {
     const Mat<double, 2, 2> S = pool.chol[j] * pool.chol[j].transpose();
     Eigen::SelfAdjointEigenSolver<Mat<double, 2, 2>> es(S);
@@ -195,47 +183,37 @@ TEST_CASE("hypoelliptic active swimmer: kernels keep both directions, targets ar
 }
 
 TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, and takes Delta_max on OU (LL exact)") {
-  const auto data = test::gaussian_ensemble<1>(2000, Vec<double, 1>(m0), Mat<double, 1, 1>(v0), 0.0, 14);
-  EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
+  const auto ens = ou_source(2000, 14);
   ScheduleOptions so;
   so.kind = "error-controlled";
   so.delta_min = 1e-3;
   so.delta_max = 0.1;
   so.grid = 4;
   so.samples = 32;
-  auto s1 = build_schedule(src, 0.2, 1.0, so, 15);
+  auto s1 = build_schedule(ens.src, 0.2, 1.0, so, 15);
   for (std::size_t i = 0; i < s1.t.size(); ++i) {
     CHECK(s1.delta[i] == doctest::Approx(0.1));
     CHECK(s1.local_error[i] < 1e-10);
   }
   models::DoubleWell dw;
-  const auto d2 = test::gaussian_ensemble<1>(2000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.5), 0.0, 16);
-  EnsembleSource src2(dw, EulerMaruyama{}, d2, 0, false);
+  const test::GaussianSource ens2(dw, 2000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.5), 0.0, 16);
   so.tolerance = 0.02;
-  auto s2 = build_schedule(src2, 0.2, 1.0, so, 17);
+  auto s2 = build_schedule(ens2.src, 0.2, 1.0, so, 17);
   for (std::size_t i = 0; i < s2.t.size(); ++i) {
     CHECK(s2.local_error[i] <= so.tolerance);
     CHECK(s2.delta[i] < 0.1);  // the double well is too curved for Delta_max at this tolerance
   }
   so.kind = "adaptive";
-  CHECK_THROWS_WITH_AS(build_schedule(src2, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are fixed, error-controlled"),
+  CHECK_THROWS_WITH_AS(build_schedule(ens2.src, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are fixed, error-controlled"),
                        ConfigError);
 }
 
 TEST_CASE("regression: stacked weights of a 2D batch are each sample's own Lambda (column-major rows are strided)") {
-  models::ActiveSwimmer sw;
-  Mat<double, 2, 2> C;
-  C << 0.5, 0.1, 0.1, 0.8;
-  const auto data = test::gaussian_ensemble<2>(500, Vec<double, 2>(0.2, -0.1), C, 0.0, 31);
-  EnsembleSource src(sw, EulerMaruyama{}, data, 0, false);
-  ScheduleOptions so;
-  so.kind = "fixed";
-  so.delta = 0.05;
-  so.grid = 2;
-  const StepSchedule sch = build_schedule(src, 0.05, 0.5, so, 32);
+  const auto ens = swimmer_source(500, 31);
+  const StepSchedule sch = build_schedule(ens.src, 0.05, 0.5, test::fixed_schedule(0.05, 2), 32);
   std::mt19937_64 rng(33);
-  auto p1 = make_local_dsm_pool(src, sch, 0.06, 64, WeightKind::covariance, {}, rng);
-  auto p2 = make_local_dsm_pool(src, sch, 0.4, 64, WeightKind::covariance, {}, rng);
+  auto p1 = make_local_dsm_pool(ens.src, sch, 0.06, 64, WeightKind::covariance, {}, rng);
+  auto p2 = make_local_dsm_pool(ens.src, sch, 0.4, 64, WeightKind::covariance, {}, rng);
   Batch b = make_batch<2>({&p1, &p2}, 8, {.reference_size = 16}, rng);
   const Eigen::MatrixXd W = stacked_weights(b);
   REQUIRE(W.rows() == 2);
