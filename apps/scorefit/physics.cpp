@@ -89,7 +89,7 @@ int run_physics(const PhysicsOptions& o) {
   // on the SDE ensemble (held-out paths)
   std::vector<double> e_pi(nt), e_pi_se(nt), e_speed(nt), e_scale(nt), e_knn(nt);
   // along the flow
-  std::vector<double> f_S, f_dS, f_rate, f_pi, f_pi_se, f_speed, f_medium;
+  std::vector<double> f_S, f_dS, f_rate, f_pi, f_pi_se, f_speed, f_medium, f_outside;
   double S0 = 0;
   // grid
   int dim = 0;
@@ -134,18 +134,45 @@ int run_physics(const PhysicsOptions& o) {
       const Eigen::MatrixXd Y0 = rows(snaps.front(), static_cast<std::size_t>(o.flow_samples));
       eval::FlowOptions flo;
       flo.abs_tol = flo.rel_tol = 1e-5;
-      flo.record_entropy_production = true;
       auto jac = eval::finite_difference_score_jacobian(score_fn, o.fd_step);
       const auto flow = eval::integrate_probability_flow_with_density(model, score_fn, jac, Y0, Eigen::VectorXd::Zero(Y0.rows()), times, flo);
       S0 = std::isfinite(e_knn.front()) ? eval::knn_entropy(Y0.topRows(std::min<Eigen::Index>(Y0.rows(), knn_cap))) : e_knn.front();
+      // A flow sample that leaves the SDE ensemble's range (padded 5 %) has entered a region the
+      // score was never trained on; from then on it is dropped from the flow averages (all of
+      // them, so they stay consistent) and counted in outside_fraction.
+      std::vector<char> escaped(static_cast<std::size_t>(Y0.rows()), 0);
       for (std::size_t i = 0; i < nt; ++i) {
-        f_dS.push_back(flow.entropy[i]);  // log p started at 0: this is S(t) - S(t0)
-        f_S.push_back(S0 + flow.entropy[i]);
-        f_rate.push_back(flow.entropy_rate[i]);
-        f_pi.push_back(flow.production[i].rate);
-        f_pi_se.push_back(flow.production[i].rate_stderr);
-        f_speed.push_back(flow.production[i].mean_speed);
-        f_medium.push_back(flow.production[i].rate - flow.entropy_rate[i]);
+        const Eigen::MatrixXd& all = data.states[snaps[i]];
+        const Eigen::RowVectorXd lo = all.colwise().minCoeff(), hi = all.colwise().maxCoeff();
+        const Eigen::RowVectorXd pad = 0.05 * (hi - lo);
+        const Eigen::MatrixXd& Yf = flow.states[i];
+        std::vector<Eigen::Index> in;
+        for (Eigen::Index r = 0; r < Yf.rows(); ++r) {
+          if (((Yf.row(r).array() < (lo - pad).array()) || (Yf.row(r).array() > (hi + pad).array())).any() || !Yf.row(r).allFinite())
+            escaped[static_cast<std::size_t>(r)] = 1;
+          if (!escaped[static_cast<std::size_t>(r)]) in.push_back(r);
+        }
+        f_outside.push_back(1.0 - double(in.size()) / double(Yf.rows()));
+        if (in.empty()) {
+          for (auto* v : {&f_dS, &f_S, &f_rate, &f_pi, &f_pi_se, &f_speed, &f_medium}) v->push_back(std::nan(""));
+          continue;
+        }
+        Eigen::MatrixXd Yin(static_cast<Eigen::Index>(in.size()), D);
+        double mean_logp = 0;
+        for (std::size_t k = 0; k < in.size(); ++k) {
+          Yin.row(static_cast<Eigen::Index>(k)) = Yf.row(in[k]);
+          mean_logp += flow.log_density[i](in[k]) / double(in.size());
+        }
+        const auto ep = eval::entropy_production_rate(model, score_fn, Yin, times[i]);
+        const Eigen::VectorXd Tin = Eigen::VectorXd::Constant(Yin.rows(), times[i]);
+        const double rate = eval::velocity_divergence_from_jacobian(model, Yin, times[i], jac(Yin, Tin)).mean();
+        f_dS.push_back(-mean_logp);  // log p started at 0: this is S(t) - S(t0)
+        f_S.push_back(S0 - mean_logp);
+        f_rate.push_back(rate);
+        f_pi.push_back(ep.rate);
+        f_pi_se.push_back(ep.rate_stderr);
+        f_speed.push_back(ep.mean_speed);
+        f_medium.push_back(ep.rate - rate);
       }
     }
     // velocity, density and current on a grid
@@ -221,7 +248,8 @@ int run_physics(const PhysicsOptions& o) {
     io::Group g = root.require_group("flow");
     g.set_attr("description", std::string("along the learned probability flow from held-out samples of p at the first time; "
                                           "log p carried by d log p/dt = -div v (finite-difference score Jacobian); "
-                                          "entropy = entropy_knn(t0) + entropy_change"));
+                                          "entropy = entropy_knn(t0) + entropy_change; averages over the samples that stayed "
+                                          "inside the data's range (outside_fraction: those that left it, dropped from then on)"));
     g.set_attr("samples", static_cast<std::int64_t>(std::min<std::size_t>(n_held, o.flow_samples)));
     g.set_attr("entropy_start_knn", S0);
     write_vec(g, "time", times);
@@ -232,6 +260,7 @@ int run_physics(const PhysicsOptions& o) {
     write_vec(g, "entropy_production_stderr", f_pi_se);
     write_vec(g, "medium_entropy_rate", f_medium);
     write_vec(g, "mean_speed", f_speed);
+    write_vec(g, "outside_fraction", f_outside);
   }
   if (dim <= 2 && !g_velocity.empty()) {
     io::Group g = root.require_group("grid");
@@ -267,9 +296,13 @@ int run_physics(const PhysicsOptions& o) {
   file.commit();
   if (!o.quiet) {
     std::printf("scorefit: wrote %s (%zu times in [%g, %g])\n", o.output.c_str(), nt, times.front(), times.back());
-    std::printf("%10s %14s %14s %12s\n", "t", "Pi(ensemble)", "drift scale", "dS/dt(flow)");
+    std::printf("%10s %14s %14s %12s %14s\n", "t", "Pi(ensemble)", "drift scale", "dS/dt(flow)", "flow outside");
     for (std::size_t i = 0; i < nt; ++i)
-      std::printf("%10.4g %14.4g %14.4g %12.4g\n", times[i], e_pi[i], e_scale[i], nt > 1 ? f_rate[i] : std::nan(""));
+      std::printf("%10.4g %14.4g %14.4g %12.4g %13.1f%%\n", times[i], e_pi[i], e_scale[i], nt > 1 ? f_rate[i] : std::nan(""),
+                  nt > 1 ? 100 * f_outside[i] : std::nan(""));
+    if (nt > 1 && *std::max_element(f_outside.begin(), f_outside.end()) > 0.01)
+      std::printf("scorefit: warning: some probability-flow samples left the data's range (column 'flow outside'); they are "
+                  "dropped from the /flow averages from then on (a sign of score errors where data are sparse)\n");
   }
   return cli::ok;
 }
