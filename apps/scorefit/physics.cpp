@@ -135,39 +135,45 @@ int run_physics(const PhysicsOptions& o) {
       eval::FlowOptions flo;
       flo.abs_tol = flo.rel_tol = 1e-5;
       auto jac = eval::finite_difference_score_jacobian(score_fn, o.fd_step);
-      const auto flow = eval::integrate_probability_flow_with_density(model, score_fn, jac, Y0, Eigen::VectorXd::Zero(Y0.rows()), times, flo);
       S0 = std::isfinite(e_knn.front()) ? eval::knn_entropy(Y0.topRows(std::min<Eigen::Index>(Y0.rows(), knn_cap))) : e_knn.front();
-      // A flow sample that leaves the SDE ensemble's range (padded 5 %) has entered a region the
-      // score was never trained on; from then on it is dropped from the flow averages (all of
-      // them, so they stay consistent) and counted in outside_fraction.
-      std::vector<char> escaped(static_cast<std::size_t>(Y0.rows()), 0);
+      // The flow runs from one output time to the next. A sample that has left the SDE ensemble's
+      // range (padded 5 %) by an output time has entered a region the score was never trained on:
+      // it is dropped there, from all later averages and from the ODE (whose adaptive steps
+      // would otherwise follow it), and counted in outside_fraction.
+      Eigen::MatrixXd Y = Y0;
+      Eigen::VectorXd logp = Eigen::VectorXd::Zero(Y0.rows());  // log p_t - log p_t0 along each path
       for (std::size_t i = 0; i < nt; ++i) {
+        if (i > 0 && Y.rows() > 0) {
+          const auto step = eval::integrate_probability_flow_with_density(model, score_fn, jac, Y, logp, {times[i - 1], times[i]}, flo);
+          Y = step.states.back();
+          logp = step.log_density.back();
+        }
         const Eigen::MatrixXd& all = data.states[snaps[i]];
         const Eigen::RowVectorXd lo = all.colwise().minCoeff(), hi = all.colwise().maxCoeff();
         const Eigen::RowVectorXd pad = 0.05 * (hi - lo);
-        const Eigen::MatrixXd& Yf = flow.states[i];
         std::vector<Eigen::Index> in;
-        for (Eigen::Index r = 0; r < Yf.rows(); ++r) {
-          if (((Yf.row(r).array() < (lo - pad).array()) || (Yf.row(r).array() > (hi + pad).array())).any() || !Yf.row(r).allFinite())
-            escaped[static_cast<std::size_t>(r)] = 1;
-          if (!escaped[static_cast<std::size_t>(r)]) in.push_back(r);
+        for (Eigen::Index r = 0; r < Y.rows(); ++r)
+          if (Y.row(r).allFinite() && std::isfinite(logp(r)) &&
+              !((Y.row(r).array() < (lo - pad).array()) || (Y.row(r).array() > (hi + pad).array())).any())
+            in.push_back(r);
+        Eigen::MatrixXd Yin(static_cast<Eigen::Index>(in.size()), D);
+        Eigen::VectorXd Lin(static_cast<Eigen::Index>(in.size()));
+        for (std::size_t k = 0; k < in.size(); ++k) {
+          Yin.row(static_cast<Eigen::Index>(k)) = Y.row(in[k]);
+          Lin(static_cast<Eigen::Index>(k)) = logp(in[k]);
         }
-        f_outside.push_back(1.0 - double(in.size()) / double(Yf.rows()));
-        if (in.empty()) {
+        Y = std::move(Yin);
+        logp = std::move(Lin);
+        f_outside.push_back(1.0 - double(Y.rows()) / double(Y0.rows()));
+        if (Y.rows() == 0) {
           for (auto* v : {&f_dS, &f_S, &f_rate, &f_pi, &f_pi_se, &f_speed, &f_medium}) v->push_back(std::nan(""));
           continue;
         }
-        Eigen::MatrixXd Yin(static_cast<Eigen::Index>(in.size()), D);
-        double mean_logp = 0;
-        for (std::size_t k = 0; k < in.size(); ++k) {
-          Yin.row(static_cast<Eigen::Index>(k)) = Yf.row(in[k]);
-          mean_logp += flow.log_density[i](in[k]) / double(in.size());
-        }
-        const auto ep = eval::entropy_production_rate(model, score_fn, Yin, times[i]);
-        const Eigen::VectorXd Tin = Eigen::VectorXd::Constant(Yin.rows(), times[i]);
-        const double rate = eval::velocity_divergence_from_jacobian(model, Yin, times[i], jac(Yin, Tin)).mean();
-        f_dS.push_back(-mean_logp);  // log p started at 0: this is S(t) - S(t0)
-        f_S.push_back(S0 - mean_logp);
+        const auto ep = eval::entropy_production_rate(model, score_fn, Y, times[i]);
+        const Eigen::VectorXd Tn = Eigen::VectorXd::Constant(Y.rows(), times[i]);
+        const double rate = eval::velocity_divergence_from_jacobian(model, Y, times[i], jac(Y, Tn)).mean();
+        f_dS.push_back(-logp.mean());  // S(t) - S(t0) over the samples still in range
+        f_S.push_back(S0 - logp.mean());
         f_rate.push_back(rate);
         f_pi.push_back(ep.rate);
         f_pi_se.push_back(ep.rate_stderr);
