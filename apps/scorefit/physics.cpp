@@ -81,8 +81,7 @@ int run_physics(const PhysicsOptions& o) {
   for (int k : snaps) times.push_back(data.times[k]);
   const int holdout = static_cast<int>(f.config.count("holdout_every") ? f.config.at("holdout_every") : 0);
 
-  nn::Mlp<float> net(f.arch);
-  net.set_flat_parameters(std::span<const float>(f.ema_parameters));
+  const nn::Mlp<float> net = load_network(f);
   auto score_fn = [&](const Eigen::MatrixXd& y, const Eigen::VectorXd& t) { return net.evaluate(y, t, Eigen::VectorXd(), o.threads); };
 
   const std::size_t nt = times.size();

@@ -29,13 +29,11 @@ score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
   return d;
 }
 
-namespace {
 nn::Mlp<float> load_network(const score::ScoreModelFile& f) {
   nn::Mlp<float> net(f.arch);
   net.set_flat_parameters(std::span<const float>(f.ema_parameters));
   return net;
 }
-}  // namespace
 
 void add_training_flags(CLI::App* app, TrainOptions& t) {
   app->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();

@@ -11,6 +11,7 @@
 #include "sdescore/app/registry.hpp"
 #include "sdescore/io/ensemble_reader.hpp"
 #include "sdescore/score/fit.hpp"
+#include "sdescore/score/score_file.hpp"
 #include <string>
 #include <vector>
 
@@ -131,6 +132,8 @@ void with_sampler_stepper(F&& f) {
 void add_training_flags(CLI::App* app, TrainOptions& t);
 score::FitOptions make_fit_options(const TrainOptions& o);
 std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m);
+/// The network of a score model file with its EMA weights (what evaluation uses).
+nn::Mlp<float> load_network(const score::ScoreModelFile& f);
 /// Loads every snapshot of an ensemble into memory.
 score::EnsembleData load_ensemble(const io::EnsembleReader& r);
 /// Dispatches to the subcommand that was parsed.
