@@ -15,6 +15,7 @@
 
 #include "apps/common/cli.hpp"
 #include "scorefit.hpp"
+#include "sdescore/score/checks.hpp"
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/eval/metrics.hpp"
 #include "sdescore/eval/probability_flow.hpp"
@@ -168,6 +169,9 @@ int run_compare(const CompareOptions& o) {
   require_positive("threshold", o.threshold);
   if (o.eval_every < 1) throw ConfigError("compare: --eval-every = " + std::to_string(o.eval_every) + " must be >= 1");
   score::FitOptions base = make_fit_options(o.train);
+  base.validate();
+  score::check_fit_settings(base.holdout_every, base.t_min, base.t_max);
+  io::check_distinct_files(o.data, o.output, "--data");
   io::EnsembleReader reader(o.data, o.ensemble);
   const io::RunInfo info = reader.info();
   const score::EnsembleData data = load_ensemble(reader);
@@ -186,6 +190,7 @@ int run_compare(const CompareOptions& o) {
     using M = std::decay_t<decltype(model)>;
     constexpr int D = M::state_dim;
     dim = D;
+    score::check_training_data(model, data, base.holdout_every > 0 ? base.holdout_every : 10, o.data);
     with_sampler_stepper<M>([&](auto stepper) {
       using St = decltype(stepper);
       // objectives

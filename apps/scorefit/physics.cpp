@@ -9,6 +9,8 @@
 
 #include "apps/common/cli.hpp"
 #include "scorefit.hpp"
+#include "sdescore/eval/grid_check.hpp"
+#include "sdescore/score/checks.hpp"
 #include "sdescore/eval/physics.hpp"
 #include "sdescore/eval/probability_flow.hpp"
 #include "sdescore/io/atomic.hpp"
@@ -44,9 +46,7 @@ std::vector<int> pick_snapshots(const score::EnsembleData& data, std::vector<dou
   std::sort(want.begin(), want.end());
   std::vector<int> out;
   for (double t : want) {
-    if (!std::isfinite(t) || t < t_lo - eps || t > t_hi + eps)
-      throw ConfigError("physics: time " + detail::fmt_double(t) + " is outside the range the score was trained on, [" +
-                        detail::fmt_double(t_lo) + ", " + detail::fmt_double(t_hi) + "]");
+    score::require_trained_time("physics: --times", t, t_lo, t_hi);
     int best = 0;
     for (int k = 0; k < data.n_snapshots(); ++k)
       if (std::abs(data.times[k] - t) < std::abs(data.times[best] - t)) best = k;
@@ -68,8 +68,11 @@ int run_physics(const PhysicsOptions& o) {
   if (o.flow_samples < 10)
     throw ConfigError("physics: --flow-samples " + std::to_string(o.flow_samples) + " is invalid: it must be >= 10");
   if (!(o.fd_step > 0)) throw ConfigError("physics: --fd-step " + detail::fmt_double(o.fd_step) + " is invalid: it must be > 0");
+  io::check_distinct_files(o.model, o.output, "--model");
   const auto f = score::read_score_file(o.model);
+  eval::check_grid_options("physics", o.lo, o.hi, o.n, f.arch.input_dim, 1);  // up front, not after the flows
   const std::string data_path = o.data.empty() ? f.data_file : o.data;
+  io::check_distinct_files(data_path, o.output, "--data");
   io::EnsembleReader reader(data_path, o.ensemble);
   const io::RunInfo info = reader.info();
   if (info.model != f.data.model || info.model_parameters != f.data.model_parameters)
@@ -102,6 +105,7 @@ int run_physics(const PhysicsOptions& o) {
     using M = std::decay_t<decltype(model)>;
     constexpr int D = M::state_dim;
     dim = D;
+    score::check_training_data(model, data, -1, data_path);  // finite positions in the model's domain
     std::vector<int> held;
     for (int p = 0; p < data.n_paths(); ++p)
       if (holdout <= 0 || p % holdout == holdout - 1) held.push_back(p);

@@ -12,6 +12,9 @@
 #include "sdescore/io/h5.hpp"
 #include "sdescore/score/fit.hpp"
 #include "sdescore/score/score_file.hpp"
+#include "sdescore/core/limits.hpp"
+#include "sdescore/eval/grid_check.hpp"
+#include "sdescore/score/checks.hpp"
 
 namespace sdescore::scorefit {
 
@@ -22,6 +25,9 @@ std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m) {
 }
 
 score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
+  require_memory("loading the ensemble (" + std::to_string(r.n_snapshots()) + " snapshots x " + std::to_string(r.n_paths()) +
+                     " paths x dimension " + std::to_string(r.dim()) + ")",
+                 8.0 * double(r.n_snapshots()) * double(r.n_paths()) * double(r.dim()), "use a smaller ensemble");
   score::EnsembleData d;
   d.times = r.times();
   d.dt = r.info().dt;
@@ -51,8 +57,8 @@ void add_training_flags(CLI::App* app, TrainOptions& t) {
   app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
   app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
   app->add_flag("--no-ito-correction", t.no_ito, "use the first-order linearised mean");
-  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)");
-  app->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)");
+  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)")->check(CLI::NonNegativeNumber);
+  app->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)")->check(CLI::NonNegativeNumber);
   app->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
   app->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
   app->add_option("--activation", t.activation, "silu | tanh | softplus")->capture_default_str();
@@ -139,6 +145,8 @@ void setup(CLI::App& app, Options& opt) {
 
 int run(const Options& opt) {
   io::install_signal_cleanup();
+  for (int n : {opt.train.threads, opt.compare.train.threads, opt.score.threads, opt.grid.threads, opt.physics.threads})
+    check_threads("--threads", n);  // before any OpenMP region (absurd counts crash the runtime)
   if (opt.train_cmd && opt.train_cmd->parsed()) {
     TrainOptions t = opt.train;
     for (const CLI::Option* o : opt.train_cmd->get_options())
@@ -327,6 +335,8 @@ int run_train(const TrainOptions& given) {
   fo.time_limit = o.time_limit;
   if (state) fo.arch = saved.arch;
   fo.validate();
+  score::check_fit_settings(fo.holdout_every, fo.t_min, fo.t_max);
+  io::check_distinct_files(o.data, o.output, "--data");
 
   io::EnsembleReader reader(o.data, o.ensemble);
   const io::RunInfo info = reader.info();
@@ -359,6 +369,7 @@ int run_train(const TrainOptions& given) {
 
   app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
     using M = std::decay_t<decltype(model)>;
+    score::check_training_data(model, data, fo.holdout_every, o.data);  // finite, in the domain, enough paths
     with_sampler_stepper<M>([&](auto stepper) {
       cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, state ? double(state->steps_done) : 0.0);
       auto res = score::fit_score(
@@ -395,6 +406,8 @@ int run_train(const TrainOptions& given) {
 
 int run_score(const ScoreOptions& o) {
   io::check_writable_target(o.output, o.force);
+  io::check_distinct_files(o.model, o.output, "--model");
+  io::check_distinct_files(o.input, o.output, "--input");
   const auto f = score::read_score_file(o.model);
   io::Group in = io::open_file(o.input);
   if (!in.has_dataset("points") || !in.has_dataset("time"))
@@ -410,7 +423,10 @@ int run_score(const ScoreOptions& o) {
   if (tim.shape.size() != 1 || tim.shape[0] != n)
     throw IoError("input " + o.input + ": /time must have shape (" + std::to_string(n) + ",), one time per point");
   for (std::size_t i = 0; i < n; ++i)
-    if (!std::isfinite(tim.data[i])) throw ConfigError("input /time[" + std::to_string(i) + "] = " + detail::fmt_double(tim.data[i]) + " is not finite");
+    score::require_trained_time("score: input /time[" + std::to_string(i) + "]", tim.data[i], f.t_min, f.t_max);
+  for (std::size_t i = 0; i < pts.data.size(); ++i)
+    if (!std::isfinite(pts.data[i]))
+      throw ConfigError("score: input /points[" + std::to_string(i / d) + "][" + std::to_string(i % d) + "] = " + detail::fmt_double(pts.data[i]) + " is not finite");
   const Eigen::MatrixXd P = Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(pts.data.data(), n, d);
   const Eigen::VectorXd T = Eigen::Map<const Eigen::VectorXd>(tim.data.data(), n);
   const Eigen::MatrixXd S = load_network(f).evaluate(P, T, Eigen::VectorXd(), o.threads);
@@ -427,8 +443,11 @@ int run_score(const ScoreOptions& o) {
 
 int run_grid(const GridOptions& o) {
   io::check_writable_target(o.output, o.force);
+  io::check_distinct_files(o.model, o.output, "--model");
   const auto f = score::read_score_file(o.model);
   const int d = f.arch.input_dim;
+  eval::check_grid_options("grid", o.lo, o.hi, o.n, d, static_cast<long long>(o.times.size()));
+  for (double t : o.times) score::require_trained_time("grid: --times", t, f.t_min, f.t_max);
   if (d > 2)
     throw ConfigError("grid: model " + f.data.model + " has dimension " + std::to_string(d) +
                       "; grids are for 1D and 2D models (use `scorefit score` on your own points)");

@@ -20,6 +20,7 @@
 #include "sdescore/app/registry.hpp"
 #include "sdescore/ensemble/ensemble.hpp"
 #include "sdescore/io/io.hpp"
+#include "sdescore/core/limits.hpp"
 
 namespace sdescore::sdesim {
 namespace {
@@ -233,6 +234,9 @@ ensemble::StateMatrix load_init_file(const std::string& path, int dim, std::stri
                       " but model " + std::string(model) + " has state dimension " + std::to_string(dim));
   if (r.n_snapshots() < 1) throw IoError("--init file:" + path + ": the ensemble has no snapshots");
   const Eigen::MatrixXd rows = r.snapshot(-1);
+  for (Eigen::Index p = 0; p < rows.rows(); ++p)
+    if (!rows.row(p).allFinite())
+      throw ConfigError("--init file:" + path + ": path " + std::to_string(p) + " of the last snapshot is not finite; the initial states must be finite numbers");
   if (rows.rows() == 1) return ensemble::states_from_rows(rows, dim, 0, pr.count);
   const auto file_first = static_cast<std::uint64_t>(r.info().path_first);
   if (pr.first < file_first || pr.first + static_cast<std::uint64_t>(pr.count) > file_first + rows.rows())
@@ -276,7 +280,9 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
   // ---- resolve and validate everything before touching any file ----------------------
   const PathRange pr = resolve_paths(o);
   const Grid grid = resolve_grid(o);
-  if (o.threads < 0) throw ConfigError("--threads = " + std::to_string(o.threads) + " is invalid: it must be >= 0 (0: all cores)");
+  check_threads("--threads", o.threads);  // 0 or 1..max_threads(), before any OpenMP region
+  require_memory("--paths " + std::to_string(pr.count) + " of dimension " + std::to_string(D), 16.0 * D * static_cast<double>(pr.count),
+                 "use fewer --paths, or split the ensemble into runs with --path-range");
   if (o.compress < 0 || o.compress > 9)
     throw ConfigError("--compress = " + std::to_string(o.compress) + " is invalid: valid levels are 0 (off) .. 9");
   if (o.checkpoint_every < 0)
@@ -293,6 +299,8 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
   if ((spec.kind == K::two_moons || spec.kind == K::checkerboard) && D != 2)
     throw ConfigError("--init " + o.init + " is a 2D data set but model " + std::string(M::name) + " has dimension " +
                       std::to_string(D));
+  if (spec.kind == K::file) io::check_distinct_files(spec.path, o.output, "--init file:");
+  if (!o.resume.empty()) io::check_distinct_files(o.resume, o.output, "--resume");
   if (o.threads > 0) omp_set_num_threads(o.threads);
 
   io::RunInfo info;

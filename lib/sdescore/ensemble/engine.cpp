@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "sdescore/core/limits.hpp"
+
 namespace sdescore::ensemble::detail {
 
 using sdescore::detail::fmt_double;
@@ -20,12 +22,22 @@ void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths) {
   if (o.block_size < kStatsChunk || o.block_size % kStatsChunk != 0 || o.block_size > (1 << 20))
     throw ConfigError("block_size = " + std::to_string(o.block_size) +
                       " is invalid: it must be a positive multiple of 64 (e.g. 64..512), at most 2^20");
-  if (o.n_threads < 0) throw ConfigError("n_threads = " + std::to_string(o.n_threads) + " is invalid: it must be >= 0 (0: OpenMP default)");
+  check_threads("n_threads", o.n_threads);  // 0 (OpenMP default) or 1..max_threads()
   if (o.first_path >= random::kMaxStreams || static_cast<std::uint64_t>(n_paths) > random::kMaxStreams - o.first_path)
     throw ConfigError("paths [" + std::to_string(o.first_path) + ", " +
                       std::to_string(o.first_path + static_cast<std::uint64_t>(n_paths)) +
                       ") exceed the 32-bit path index range (path indices must be < 2^32)");
   if (o.stats.enabled) o.stats.validate(dim);
+}
+
+std::string describe_block(std::string_view model, std::string_view stepper, const EnsembleOptions& o, std::int64_t p0,
+                           std::int64_t nb, std::int64_t k0, std::int64_t k1) {
+  std::ostringstream os;
+  os << "a " << stepper << " step of model " << model << " failed on paths [" << (o.first_path + static_cast<std::uint64_t>(p0))
+     << ", " << (o.first_path + static_cast<std::uint64_t>(p0 + nb)) << ") between steps " << k0 << " and " << k1 << " (t = "
+     << fmt_double(o.t0 + static_cast<double>(k0) * o.dt) << " .. " << fmt_double(o.t0 + static_cast<double>(k1) * o.dt)
+     << ", dt = " << fmt_double(o.dt) << ", seed " << o.seed << ")";
+  return os.str();
 }
 
 void throw_nonfinite(std::string_view model, std::string_view stepper, const EnsembleOptions& o,

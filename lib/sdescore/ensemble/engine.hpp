@@ -16,6 +16,8 @@
 /// any split into resumed runs (absolute step index in the counter; t_k = t0 + k dt).
 #include <omp.h>
 
+#include "sdescore/core/parallel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -84,6 +86,9 @@ struct BlockFailure {
 };
 
 void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths);
+/// "a <stepper> step of model <model> on paths [first, first + count) between steps k0 and k1 (t = ..)".
+std::string describe_block(std::string_view model, std::string_view stepper, const EnsembleOptions& o, std::int64_t p0,
+                           std::int64_t nb, std::int64_t k0, std::int64_t k1);
 [[noreturn]] void throw_nonfinite(std::string_view model, std::string_view stepper, const EnsembleOptions& o,
                                   const StateMatrix& state, const BlockFailure& first, std::int64_t n_failed_blocks);
 
@@ -194,6 +199,7 @@ RunSummary simulate(const St& stepper, const M& model, StateMatrix& state, const
     const bool stats_now = snap && acc.has_value();
     if (stats_now) acc->reset();
     bool any_fail = false;
+    ParallelErrors errors;
 #pragma omp parallel num_threads(n_threads) reduction(|| : any_fail)
     {
       std::vector<double> zbuf(static_cast<std::size_t>(Mn) * static_cast<std::size_t>(ldz));
@@ -204,13 +210,15 @@ RunSummary simulate(const St& stepper, const M& model, StateMatrix& state, const
         auto& f = fails[static_cast<std::size_t>(b)];
         if (f.path >= 0) continue;  // failed earlier: stays frozen
         const std::int64_t p0 = b * B, nb = std::min(B, n - p0);
-        if (!detail::advance_block(stepper, model, state, o, p0, nb, k, next, zbuf.data(), xbuf.data(), ldz, f)) {
+        bool ok = false;  // a stepper may throw (e.g. the LL stepper's Cholesky): recorded, raised below
+        if (!errors.run(b, [&] { ok = detail::advance_block(stepper, model, state, o, p0, nb, k, next, zbuf.data(), xbuf.data(), ldz, f); }) || !ok) {
           any_fail = true;
           continue;
         }
         if (stats_now) acc->add_range(state.view(), p0, p0 + nb, tid);
       }
     }
+    errors.rethrow([&](std::int64_t b) { return detail::describe_block(M::name, St::name, o, b * B, std::min(B, n - b * B), k, next); });
     if (any_fail) {
       detail::BlockFailure first;
       std::int64_t n_failed = 0;

@@ -8,6 +8,10 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <chrono>
+#include <cstdio>
+#include <string_view>
 #include <unistd.h>
 
 namespace sdescore::io {
@@ -87,28 +91,50 @@ void install_signal_cleanup() {
 }
 
 fs::path temp_path_for(const fs::path& target) {
+  // Fixed length (".tmp-" + 16 hex digits = 21 bytes), whatever the target's name: a target
+  // name of up to 255 bytes (NAME_MAX) still gets a valid temporary. The digits mix the pid,
+  // a per-process counter and the clock, so concurrent processes do not collide (and the file
+  // is created exclusively: a collision is retried, not overwritten).
   const unsigned n = g_counter.fetch_add(1);
+  std::uint64_t x = (static_cast<std::uint64_t>(::getpid()) << 32) ^ n ^
+                    static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x9E3779B97F4A7C15ull;
+  x ^= x >> 30;  // splitmix64 finaliser
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  char name[32];
+  std::snprintf(name, sizeof name, ".tmp-%016llx", static_cast<unsigned long long>(x));
   fs::path dir = target.parent_path();
-  std::string name(1, '.');
-  name += target.filename().string();
-  name += ".tmp-";
-  name += std::to_string(::getpid());
-  name += '-';
-  name += std::to_string(n);
   return dir.empty() ? fs::path(name) : dir / name;
 }
+
+namespace {
+/// Refuses to replace anything but a regular file (or nothing): special files (FIFO, device,
+/// socket) and symbolic links at the target are never replaced, even with overwrite.
+void check_replaceable(const fs::path& target, bool overwrite) {
+  std::error_code ec;
+  const auto lst = fs::symlink_status(target, ec);
+  if (!fs::exists(lst)) return;
+  if (fs::is_symlink(lst))
+    throw IoError("output path '" + target.string() + "' is a symbolic link" +
+                  (fs::exists(fs::status(target, ec)) ? " to '" + fs::read_symlink(target, ec).string() + "'" : std::string(" (dangling)")) +
+                  "; refusing to replace it, even with --force: give the path of the file itself");
+  if (fs::is_directory(lst)) throw IoError("output path '" + target.string() + "' is a directory");
+  if (!fs::is_regular_file(lst))
+    throw IoError("output path '" + target.string() +
+                  "' is a special file (FIFO, device or socket); refusing to replace it, even with --force");
+  if (!overwrite)
+    throw IoError("output file '" + target.string() +
+                  "' already exists; refusing to overwrite it (pass --force, i.e. overwrite=true, to replace it)");
+}
+}  // namespace
 
 void check_writable_target(const fs::path& target, bool overwrite) {
   if (target.empty() || !target.has_filename())
     throw IoError("output path '" + target.string() + "' does not name a file");
+  check_replaceable(target, overwrite);
   std::error_code ec;
-  auto st = fs::status(target, ec);
-  if (fs::exists(st)) {
-    if (fs::is_directory(st)) throw IoError("output path '" + target.string() + "' is a directory");
-    if (!overwrite)
-      throw IoError("output file '" + target.string() +
-                    "' already exists; refusing to overwrite it (pass --force, i.e. overwrite=true, to replace it)");
-  }
   fs::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
   if (!fs::is_directory(dir, ec))
@@ -116,6 +142,22 @@ void check_writable_target(const fs::path& target, bool overwrite) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw IoError("cannot write '" + target.string() + "': directory '" + dir.string() +
                   "' is not writable (" + std::strerror(errno) + ")");
+}
+
+void check_distinct_files(const fs::path& input, const fs::path& output, std::string_view input_what) {
+  if (input.empty() || output.empty()) return;
+  struct stat a {}, b {};
+  bool same = false;
+  if (::stat(input.c_str(), &a) == 0 && ::stat(output.c_str(), &b) == 0)
+    same = a.st_dev == b.st_dev && a.st_ino == b.st_ino;  // also hard links and symlinks to it
+  else {
+    std::error_code e1, e2;
+    const auto ci = fs::weakly_canonical(input, e1), co = fs::weakly_canonical(output, e2);
+    same = !e1 && !e2 && ci == co;
+  }
+  if (same)
+    throw IoError("the output '" + output.string() + "' is the same file as " + std::string(input_what) + " '" + input.string() +
+                  "'; refusing to replace an input (even with --force): write to another file");
 }
 
 AtomicFile::AtomicFile(fs::path target, bool overwrite) : target_(std::move(target)), overwrite_(overwrite) {
@@ -130,7 +172,13 @@ AtomicFile::AtomicFile(fs::path target, bool overwrite) : target_(std::move(targ
     // 1.8 object headers: dense attribute storage (long command lines, many parameters).
     detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST),
                   "cannot set the HDF5 format bounds");
-    hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
+    hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    for (int retry = 0; f < 0 && retry < 8 && fs::exists(temp_); ++retry) {  // a name collision: draw another
+      unregister_temp_path(temp_);
+      temp_ = temp_path_for(target_);
+      register_temp_path(temp_);
+      f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
+    }
     if (f < 0)
       throw IoError("cannot create output file '" + target_.string() + "' (temporary '" + temp_.string() +
                     "'): check that its directory is writable and the disk is not full");
@@ -185,9 +233,10 @@ void AtomicFile::commit() {
     ::close(fd);
   }
   std::error_code ec;
-  if (!overwrite_ && fs::exists(target_, ec))
+  if (!overwrite_ && fs::exists(fs::symlink_status(target_, ec)))
     throw IoError("output file '" + target_.string() +
                   "' appeared while writing; refusing to overwrite it (pass --force, i.e. overwrite=true, to replace it)");
+  check_replaceable(target_, overwrite_);  // what appeared meanwhile must still be a regular file
   if (::rename(temp_.c_str(), target_.c_str()) != 0)
     throw IoError(what + ": rename onto the target failed (" + std::strerror(errno) + ")");
   committed_ = true;

@@ -10,17 +10,26 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace sdescore::io {
 
-/// The temporary path used for `target`: "<dir>/.<name>.tmp-<pid>-<n>", n counting
-/// the temporaries this process has made.
+/// The temporary path used for `target`: "<dir>/.tmp-<16 hex digits>", a fixed 21-byte name
+/// (so any valid target name has a valid temporary), the digits mixing pid, a counter and the
+/// clock. Each call gives a new name.
 std::filesystem::path temp_path_for(const std::filesystem::path& target);
 
 /// Throws IoError if `target` cannot be written: it exists and `overwrite` is false
-/// (the message names the path and mentions --force), it is a directory, or its
+/// (the message names the path and mentions --force), it is a directory, a symbolic link
+/// or a special file (FIFO, device, socket: never replaced, even with overwrite), or its
 /// directory does not exist or is not writable.
 void check_writable_target(const std::filesystem::path& target, bool overwrite);
+
+/// Throws IoError if `output` is the same file as `input` (same device and inode: also through
+/// hard or symbolic links; or the same canonical path when one does not exist yet). An input is
+/// never replaced by an output, even with --force. `input_what` names the input ("--data").
+void check_distinct_files(const std::filesystem::path& input, const std::filesystem::path& output,
+                          std::string_view input_what);
 
 /// Process-wide registry of live temporaries (async-signal-safe to read; at most 64).
 void register_temp_path(const std::filesystem::path& temp);

@@ -1,8 +1,11 @@
 #pragma once
 // Samples of p_tau for any tau in [t_first, t_last] from a stored ensemble (method.md 2.3,
 // "where y_s comes from"): take the latest snapshot t_k <= tau and advance it to tau with the
-// model's own stepper. Paths are split into a training part and a held-out part by path index,
-// so evaluation never sees training paths.
+// stepper St given to the source (at most the simulation dt per step). That is not necessarily
+// the stepper that produced the ensemble: the apps pass stochastic Heun for additive noise and
+// Euler-Maruyama otherwise (scorefit::with_sampler_stepper); the simulation's own stepper is
+// only recorded in the file. Paths are split into a training part and a held-out part by path
+// index, so evaluation never sees training paths.
 #include <random>
 #include <vector>
 

@@ -16,6 +16,7 @@
 
 #include "sdescore/nn/detail/rng.hpp"
 #include "sdescore/nn/trainer.hpp"
+#include "sdescore/score/checks.hpp"
 #include "sdescore/score/local_dsm.hpp"
 
 namespace sdescore::score {
@@ -135,6 +136,8 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                     const std::function<void(const FitResult&)>& on_checkpoint = {}) {
   constexpr int D = M::state_dim;
   opt.validate();
+  check_fit_settings(opt.holdout_every, opt.t_min, opt.t_max);  // before any work (checks.hpp)
+  check_training_data(model, data, opt.holdout_every, "");
   if (opt.objective == Objective::dsm && !is_linear_model_v<M>)
     throw ConfigError("objective dsm needs a closed-form transition, which model " + std::string(M::name) +
                       " (nonlinear drift) does not have: use local-dsm or ism");
@@ -221,6 +224,8 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   auto elapsed = [&] { return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   double acc = 0;
   int acc_n = 0;
+  LossGuard guard;  // non-finite or exploding block loss -> NumericalError naming the step
+  if (resume && !resume->curve.empty()) guard.set_reference(resume->curve.front().loss);
   std::uint64_t next_refresh = refreshes_done;
   std::vector<int> order(opt.n_pools);
   Eigen::MatrixXd y(opt.batch, D);
@@ -262,6 +267,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     // The curve is averaged over blocks of log_every steps counted from step 0, so a resumed
     // run (resumed at a checkpoint, i.e. a block boundary) logs the same blocks.
     if ((step + 1) % opt.log_every == 0 || step + 1 == opt.steps) {
+      guard.observe(step + 1, acc / acc_n);
       res.curve.push_back({step + 1, acc / acc_n, st.lr, elapsed()});
       if (progress) progress({step + 1, opt.steps, acc / acc_n, elapsed()});
       acc = 0;

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "sdescore/core/parallel.hpp"
 #include "sdescore/linearize/gaussian_transition.hpp"
 #include "sdescore/score/ensemble_source.hpp"
 #include "sdescore/score/schedule.hpp"
@@ -41,6 +42,14 @@ struct KernelPool {
   int size() const { return static_cast<int>(ys.size()); }
 };
 
+/// "the local-linear kernel of y_s = (..) at s = .. over Delta = ..": context of a failed kernel.
+template <int D>
+std::string describe_kernel_sample(const Vec<double, D>& y, double s, double delta) {
+  std::string out = "the local-linear kernel of y_s = (";
+  for (int d = 0; d < D; ++d) out += (d ? ", " : "") + detail::fmt_double(y(d));
+  return out + ") at s = " + detail::fmt_double(s) + " over Delta = " + detail::fmt_double(delta);
+}
+
 /// Fills a pool's kernels from its samples ys at time s over delta.
 template <SdeModel M>
 void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const LinearizationOptions& lin) {
@@ -51,8 +60,9 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
   pool.prec.resize(n);
   pool.log_norm.resize(n);
   double jit_max = 0;
+  ParallelErrors errors;  // a failed factorisation is raised after the loop, naming the sample
 #pragma omp parallel for schedule(static) reduction(max : jit_max)
-  for (int j = 0; j < n; ++j) {
+  for (int j = 0; j < n; ++j) errors.run(j, [&] {
     const auto tr = local_linear_transition(m, pool.ys[j], pool.s, pool.delta, lin);
     double jit = 0;
     const Mat<double, D, D> L = robust_cholesky<D>(tr.cov, &jit);
@@ -62,7 +72,8 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
     pool.chol[j] = L;
     pool.prec[j] = Linv.transpose() * Linv;
     pool.log_norm[j] = -L.diagonal().array().log().sum();
-  }
+  });
+  errors.rethrow([&](std::int64_t j) { return describe_kernel_sample(pool.ys[j], pool.s, pool.delta); });
   pool.max_jitter = jit_max;
   pool.mean_soa.resize(D, n);
   pool.prec_soa.resize(D * D, n);

@@ -2,7 +2,7 @@
 // Stochastic Heun for additive noise (an SRA-type two-stage scheme):
 //   y* = y + f(y,t) dt + G dW,    y+ = y + 1/2 (f(y,t) + f(y*,t+dt)) dt + G dW,   G = G(t + dt/2).
 // Strong order 1 and weak order 2 for additive noise (Kloeden & Platen 1992, section 15.1;
-// the orders are measured in tests/core/heun.test.cpp). For multiplicative noise Heun converges
+// the orders are measured in tests/core/steppers.test.cpp: strong order 1 for additive noise, weak order 2 on OU). For multiplicative noise Heun converges
 // to the Stratonovich solution, so it is restricted to additive noise here.
 #include "sdescore/solvers/stepper.hpp"
 
