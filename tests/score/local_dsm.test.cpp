@@ -166,7 +166,7 @@ TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) fro
   for (int i = 1; i < b.size(); ++i) CHECK(b.lambda(i, 0) == b.lambda(0, 0));
 }
 
-TEST_CASE("hypoelliptic active swimmer: kernels keep both directions, targets are finite") {
+TEST_CASE("hypoelliptic active swimmer: kernels keep both directions and match quadrature; targets match a direct evaluation") {
   const auto ens = swimmer_source(2000, 11);
   const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 2), 12);
   std::mt19937_64 rng(13);
@@ -177,9 +177,54 @@ TEST_CASE("hypoelliptic active swimmer: kernels keep both directions, targets ar
     CHECK(es.eigenvalues()(0) > 0);                              // no direction dropped
     CHECK(es.eigenvalues()(0) < 1e-3 * es.eigenvalues()(1));     // badly conditioned, as expected (~Delta^2 ratio)
   }
+  // Each kernel covariance against an independent computation: the linearised covariance
+  // int_0^Delta e^{J u} G G^T e^{J^T u} du by composite Simpson quadrature, e^{J u} from a
+  // truncated Taylor series (not Van Loan's block exponential, which the library uses).
+  const models::ActiveSwimmer sw;
+  auto expm = [](const Mat<double, 2, 2>& A) {
+    Mat<double, 2, 2> term = Mat<double, 2, 2>::Identity(), sum = term;
+    for (int k = 1; k < 30; ++k) sum += (term = term * A / k);
+    return sum;
+  };
+  for (int j = 0; j < 8; ++j) {
+    const double x = pool.ys[j](0);
+    Mat<double, 2, 2> J;
+    J << -3 * x * x, 1, 0, -sw.gamma;
+    Vec<double, 2> G(0.0, std::sqrt(2 * sw.gamma * sw.D));
+    const int nq = 400;
+    const double h = pool.delta / nq;
+    Mat<double, 2, 2> quad = Mat<double, 2, 2>::Zero();
+    for (int q = 0; q <= nq; ++q) {
+      const Vec<double, 2> eg = expm(J * (q * h)) * G;
+      quad += (q == 0 || q == nq ? 1.0 : (q % 2 ? 4.0 : 2.0)) * h / 3 * (eg * eg.transpose());
+    }
+    const Mat<double, 2, 2> S = pool.chol[j] * pool.chol[j].transpose();
+    CHECK((S - quad).norm() < 1e-6 * quad.norm());
+  }
+  // The multi-sample target with the whole pool as reference set, against a direct evaluation:
+  // weights N(y; m_k, Sigma_k) from Sigma_k's inverse and determinant, normalised in long double.
   Batch b = make_batch<2>({&pool}, 128, {.reference_size = 256}, rng);
-  CHECK(b.target.allFinite());
+  REQUIRE(b.target.allFinite());
   CHECK(b.lambda.allFinite());
+  for (int i = 0; i < 16; ++i) {
+    const Vec<double, 2> y = b.y.row(i).transpose();
+    std::vector<long double> logw(pool.size());
+    std::vector<Vec<double, 2>> tk(pool.size());
+    long double mx = -1e300L;
+    for (int k = 0; k < pool.size(); ++k) {
+      const Mat<double, 2, 2> S = pool.chol[k] * pool.chol[k].transpose();
+      const Mat<double, 2, 2> P = S.inverse();
+      const Vec<double, 2> r = y - pool.mean[k];
+      logw[k] = -0.5L * r.dot(P * r) - 0.5L * std::log(S.determinant());
+      tk[k] = -P * r;
+      mx = std::max(mx, logw[k]);
+    }
+    long double z = 0;
+    Vec<double, 2> target = Vec<double, 2>::Zero();
+    for (int k = 0; k < pool.size(); ++k) z += std::exp(logw[k] - mx);
+    for (int k = 0; k < pool.size(); ++k) target += static_cast<double>(std::exp(logw[k] - mx) / z) * tk[k];
+    CHECK((b.target.row(i).transpose() - target).norm() <= 1e-6 * (1 + target.norm()));
+  }
 }
 
 TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, and takes Delta_max on OU (LL exact)") {
