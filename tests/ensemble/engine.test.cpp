@@ -262,3 +262,40 @@ TEST_CASE("bad engine options are rejected with messages") {
   o.stats.histograms = {{0, {1, 0}}};
   CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, models::DoubleWell{}, s, o), doctest::Contains("strictly increasing"), ConfigError);
 }
+
+namespace {
+/// Euler-Maruyama that refuses states beyond 1e100, by throwing (as the LL stepper's Cholesky
+/// does on a non-finite covariance).
+struct RefusingStepper {
+  static constexpr std::string_view name = "refusing";
+  template <class M>
+  static constexpr int noise_dim = M::noise_dim;
+  template <class M>
+  static constexpr bool supports = true;
+  template <SdeModel M>
+  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt, const Vec<double, M::noise_dim>& dW) const {
+    if (std::abs(y(0)) > 1e100) throw NumericalError("state refused by the stepper");
+    EulerMaruyama{}.do_step(m, y, t, dt, dW);
+  }
+};
+}  // namespace
+
+TEST_CASE("regression: an exception from a stepper inside the engine's OpenMP region is raised after it, naming the paths") {
+  const models::OU1 ou;
+  for (int threads : {1, 2}) {
+    StateMatrix s(1, 200, 0.0);
+    s(0, 137) = 1e200;  // a user's bad initial state (e.g. from --init file:)
+    EnsembleOptions o{.dt = 0.01, .n_steps = 10, .save_every = 5, .block_size = 64, .n_threads = threads, .stats = {}};
+    // before: std::terminate (exit 134); now a NumericalError naming the block [128, 192) and the steps
+    CHECK_THROWS_WITH_AS(simulate(RefusingStepper{}, ou, s, o), doctest::Contains("failed on paths [128, 192) between steps 0 and 5"),
+                         NumericalError);
+    CHECK_THROWS_WITH_AS(simulate(RefusingStepper{}, ou, s, o), doctest::Contains("state refused by the stepper"), NumericalError);
+  }
+}
+
+TEST_CASE("engine: thread counts beyond the limit are refused before the region") {
+  const models::OU1 ou;
+  StateMatrix s(1, 10, 0.0);
+  EnsembleOptions o{.dt = 0.01, .n_steps = 1, .n_threads = 100000, .stats = {}};
+  CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, ou, s, o), doctest::Contains("n_threads = 100000 is invalid"), ConfigError);
+}

@@ -10,6 +10,16 @@
 namespace sdescore::io {
 namespace detail {
 
+namespace {
+// HDF5 closes every object still open from an atexit handler (H5_term_library). After a failed
+// write (a full disk) a dataset whose close failed stays registered, and closing it again at
+// exit, after its file is gone, segfaulted (exit 139 instead of 3; issue #14). Every file we
+// write is closed explicitly (AtomicFile::commit / discard) and readers close theirs by RAII, so
+// the exit handler has nothing to do that matters: it is switched off before the library starts.
+// (H5dont_atexit must run before any other HDF5 call; a static initializer does that.)
+const int g_no_hdf5_atexit = [] { return static_cast<int>(H5dont_atexit()); }();
+}  // namespace
+
 void silence_hdf5_errors() {
   static std::once_flag once;
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
