@@ -97,7 +97,7 @@ void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths);
 // IEEE operations. Not with -march already at AVX-512 (nothing to gain), nor with other compilers.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX512F__) && \
     !defined(SDESCORE_NO_TARGET_CLONES)
-#define SDESCORE_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define SDESCORE_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
 #else
 #define SDESCORE_TARGET_CLONES
 #endif
