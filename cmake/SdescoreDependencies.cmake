@@ -5,6 +5,7 @@ find_package(OpenMP REQUIRED COMPONENTS CXX)           # g++'s libgomp
 find_package(HDF5 REQUIRED COMPONENTS C HL)            # libhdf5-dev (C API + dimension scales)
 find_package(CLI11 CONFIG REQUIRED)                    # libcli11-dev
 find_package(doctest REQUIRED)                         # doctest-dev
+find_package(hwy 1.0 CONFIG REQUIRED)                    # libhwy-dev (SIMD kernels with runtime CPU dispatch)
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)   # librandom123-dev (header-only)
 if(NOT TARGET Random123::Random123)
   add_library(Random123::Random123 INTERFACE IMPORTED)

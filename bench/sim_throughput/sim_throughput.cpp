@@ -1,32 +1,39 @@
-// Particle-steps per second of the double-well Euler-Maruyama ensemble through the real library
-// path (sdescore::ensemble::simulate), against baselines measured in the same run:
-//   (a) plain C++ loop: std::mt19937_64 + std::normal_distribution + Euler step, 1 thread
-//   (b) the same loop fused by hand around our normal kernel (library overhead)
-//   (c) in-place numpy Euler loop (rate passed in by run.sh: --numpy-rate R)
-//   (d) 1 vs 2 threads
-// and the cost of snapshots (to a no-op sink, and to a sink that copies them into a buffer).
-// Usage: bench_sim_throughput [--paths N] [--steps K] [--numpy-rate R] [--reps R]
+// Simulation throughput of the default (portable) build, side by side in one run, against
+// baselines measured by run.sh in the same run and passed in a file (--baselines FILE, lines
+// "<key> <value>"):
+//   base_<case>   plain mt19937_64 + normal_distribution loops built -O3 -march=native (baseline.cpp)
+//   numpy_dw_em   the in-place numpy Euler loop (numpy_euler.py)
+//   sdesim_<...>  wall seconds of sdesim runs (run.sh)
+// Measured here: the bare normal kernel per SIMD target, the engine per model and stepper
+// (1 thread), the 2-thread efficiency. Each line prints its ratio and its target.
+// Usage: bench_sim_throughput [--paths N] [--steps K] [--reps R] [--baselines FILE]
 #include <omp.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <random>
+#include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "sdescore/ensemble/ensemble.hpp"
+#include "sdescore/models/active_swimmer.hpp"
 #include "sdescore/models/double_well.hpp"
+#include "sdescore/models/underdamped_langevin.hpp"
+#include "sdescore/solvers/baoab.hpp"
 #include "sdescore/solvers/euler_maruyama.hpp"
+#include "sdescore/solvers/heun.hpp"
+#include "sdescore/solvers/local_linearization.hpp"
+#include "sdescore/solvers/milstein.hpp"
 
 using namespace sdescore;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-volatile double g_sink = 0;  // defeats dead-code elimination of the baselines
+volatile double g_sink = 0;  // defeats dead-code elimination
 
 template <class F>
 double best_seconds(int reps, F&& f) {
@@ -39,128 +46,129 @@ double best_seconds(int reps, F&& f) {
   return best;
 }
 
-double library_rate(std::int64_t n, std::int64_t steps, int threads, std::int64_t save_every, bool copy_sink,
-                    int reps, int block = 256) {
-  const models::DoubleWell m;
+// Particle-steps per second of ensemble::simulate (no snapshots).
+template <class St, class M>
+double engine_rate(const St& stepper, const M& model, double y0, std::int64_t n, std::int64_t steps, int threads,
+                   int reps) {
   ensemble::EnsembleOptions o;
   o.seed = 1;
   o.dt = 1e-3;
   o.n_steps = steps;
   o.n_threads = threads;
-  o.save_every = save_every;
-  o.block_size = block;
-  std::vector<double> buffer;
-  ensemble::SnapshotSink sink;
-  if (save_every > 0) {
-    if (copy_sink)
-      sink = [&](const ensemble::Snapshot& s) {
-        const auto sz = static_cast<std::size_t>(s.state.dim * s.state.n_paths);
-        const std::size_t old = buffer.size();
-        buffer.resize(old + sz);  // the buffer grows like an in-memory writer's
-        std::memcpy(buffer.data() + old, s.state.data, sz * sizeof(double));
-      };
-    else
-      sink = [](const ensemble::Snapshot&) {};
-  }
   const double sec = best_seconds(reps, [&] {
-    buffer.clear();
-    buffer.shrink_to_fit();
-    ensemble::StateMatrix s(1, n, 0.5);
-    ensemble::simulate(EulerMaruyama{}, m, s, o, sink);
+    ensemble::StateMatrix s(M::state_dim, n, y0);
+    ensemble::simulate(stepper, model, s, o);
     g_sink = g_sink + s(0, 0);
   });
   return double(n) * double(steps) / sec;
 }
 
-double plain_rate(std::int64_t n, std::int64_t steps, int reps) {
-  const models::DoubleWell m;
-  const double dt = 1e-3, sig = std::sqrt(2 * m.T * dt), a4 = 4 * m.a;
-  const double sec = best_seconds(reps, [&] {
-    std::mt19937_64 gen(1);
-    std::normal_distribution<double> nd(0.0, 1.0);
-    std::vector<double> x(static_cast<std::size_t>(n), 0.5);
-    for (std::int64_t k = 0; k < steps; ++k)
-      for (auto& xi : x) xi += -a4 * xi * (xi * xi - 1) * dt + sig * nd(gen);
-    g_sink = g_sink + x[0];
-  });
-  return double(n) * double(steps) / sec;
-}
-
-double fused_rate(std::int64_t n, std::int64_t steps, int reps) {
-  const models::DoubleWell m;
-  const double dt = 1e-3, sig = std::sqrt(2 * m.T * dt), a4 = 4 * m.a;
+// Normals per second of the bare kernel on the engine's access pattern: blocks of 256 paths,
+// one call per (block, step), m rows.
+double kernel_rate(std::int64_t n, std::int64_t steps, int m, int reps) {
   constexpr std::int64_t B = 256;
+  std::vector<double> z(static_cast<std::size_t>(m * B));
   const double sec = best_seconds(reps, [&] {
-    std::vector<double> x(static_cast<std::size_t>(n), 0.5);
-    alignas(64) double z[B];
-    for (std::int64_t p0 = 0; p0 < n; p0 += B) {
-      const std::int64_t nb = std::min(B, n - p0);
-      double* xb = x.data() + p0;
-      for (std::int64_t k = 0; k < steps; ++k) {
-        random::detail::normal_block_unchecked(1, static_cast<std::uint64_t>(p0), nb, static_cast<std::uint64_t>(k), 1, z, B);
-        for (std::int64_t i = 0; i < nb; ++i) xb[i] += -a4 * xb[i] * (xb[i] * xb[i] - 1) * dt + sig * z[i];
-      }
-    }
-    g_sink = g_sink + x[0];
-  });
-  return double(n) * double(steps) / sec;
-}
-
-double normals_rate(std::int64_t n, int reps) {
-  std::vector<double> z(static_cast<std::size_t>(random::padded_count(n)));
-  const double sec = best_seconds(reps, [&] {
-    for (int k = 0; k < 10; ++k) random::detail::normal_block_unchecked(1, 0, n, static_cast<std::uint64_t>(k), 1, z.data(), 0);
+    for (std::int64_t p0 = 0; p0 < n; p0 += B)
+      for (std::int64_t k = 0; k < steps; ++k)
+        random::detail::normal_block_unchecked(1, static_cast<std::uint64_t>(p0), std::min(B, n - p0),
+                                               static_cast<std::uint64_t>(k), m, z.data(), B);
     g_sink = g_sink + z[0];
   });
-  return 10.0 * double(n) / sec;
+  return double(n) * double(steps) * m / sec;
+}
+
+std::map<std::string, double> read_baselines(const std::string& path) {
+  std::map<std::string, double> out;
+  if (path.empty()) return out;
+  std::ifstream in(path);
+  std::string key;
+  double v;
+  while (in >> key >> v) out[key] = v;
+  return out;
+}
+
+void line(const char* what, double rate, double ratio, const char* unit, const char* target, bool met) {
+  std::printf("%-52s %11.3e %9.2f%-2s %-22s %s\n", what, rate, ratio, unit, target, met ? "met" : "MISSED");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::int64_t n = 100000, steps = 1000;
-  double numpy_rate = 0;
+  std::int64_t n = 100000, steps = 200;
   int reps = 3;
+  std::string baselines_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--paths") n = std::atoll(argv[i + 1]);
     else if (a == "--steps") steps = std::atoll(argv[i + 1]);
-    else if (a == "--numpy-rate") numpy_rate = std::atof(argv[i + 1]);
     else if (a == "--reps") reps = std::atoi(argv[i + 1]);
+    else if (a == "--baselines") baselines_file = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
     }
   }
-  const int max_threads = omp_get_max_threads();
-  std::printf("sim_throughput: double well, Euler-Maruyama, %lld paths x %lld steps, best of %d, up to %d threads\n",
-              static_cast<long long>(n), static_cast<long long>(steps), reps, max_threads);
-  const double r_norm = normals_rate(n, reps);
-  const double r_plain = plain_rate(n, std::max<std::int64_t>(1, steps / 10), reps);
-  const double r_fused = fused_rate(n, steps, reps);
-  const double r1 = library_rate(n, steps, 1, 0, false, reps);
-  const double r2 = max_threads >= 2 ? library_rate(n, steps, 2, 0, false, reps) : 0;
-  const double r_snap = library_rate(n, steps, max_threads, 10, false, reps);
-  const double r_copy = library_rate(n, steps, max_threads, 10, true, reps);
-  const double r_best = std::max(r1, r2);
-  std::printf("%-58s %12s %10s\n", "case", "steps/s", "ratio");
-  std::printf("%-58s %12.3e\n", "normal kernel alone (variates/s, 1 thread)", r_norm);
-  std::printf("%-58s %12.3e %10s\n", "library, 1 thread", r1, "");
-  std::printf("%-58s %12.3e %10s\n", "library, 2 threads", r2, "");
-  std::printf("%-58s %12.3e %9.2fx  (target >= 3)\n", "(a) plain C++ mt19937_64 + normal_distribution, 1 thread",
-              r_plain, r1 / r_plain);
-  std::printf("%-58s %12.3e %9.2fx  (target <= 1.2, fused/library)\n", "(b) hand-fused loop around our RNG, 1 thread",
-              r_fused, r_fused / r1);
-  if (numpy_rate > 0)
-    std::printf("%-58s %12.3e %9.2fx  (target >= 5, best library/numpy)\n", "(c) in-place numpy Euler loop", numpy_rate,
-                r_best / numpy_rate);
-  if (r2 > 0)
-    std::printf("%-58s %12s %9.1f%%  (target >= 90%%)\n", "(d) 2-thread efficiency r2 / (2 r1)", "",
-                100.0 * r2 / (2 * r1));
-  const double r_nosnap = max_threads >= 2 ? r2 : r1;
-  std::printf("%-58s %12.3e %9.1f%%\n", "snapshots every 10 steps, no-op sink (cost vs none)", r_snap,
-              100.0 * (r_nosnap / r_snap - 1));
-  std::printf("%-58s %12.3e %9.1f%%\n", "snapshots every 10 steps, copying sink (cost vs none)", r_copy,
-              100.0 * (r_nosnap / r_copy - 1));
+  auto base = read_baselines(baselines_file);
+  auto get = [&](const std::string& k) { return base.count(k) ? base[k] : 0.0; };
+  const std::string best_target = random::simd_target();
+  std::printf("sim_throughput: %lld paths x %lld steps, best of %d, dt = 1e-3; SIMD target chosen: %s\n",
+              static_cast<long long>(n), static_cast<long long>(steps), reps, best_target.c_str());
+
+  std::printf("\nbare normal kernel (blocks of 256 paths, normals/s), per SIMD target:\n");
+  for (const auto& t : random::simd_targets()) {
+    random::set_simd_target(t);
+    std::printf("  %-8s  1 row (cos only) %10.3e   2 rows (cos+sin) %10.3e\n", t.c_str(),
+                kernel_rate(n, steps, 1, reps), kernel_rate(n, steps, 2, reps));
+  }
+  random::set_simd_target("auto");
+  const double r_kernel = kernel_rate(n, steps, 2, reps);  // the engine draws two steps per call
+
+  const models::DoubleWell dw;
+  const models::ActiveSwimmer sw;
+  const models::UnderdampedLangevin ud;
+  const double r_em = engine_rate(EulerMaruyama{}, dw, 0.5, n, steps, 1, reps);
+  const double r_em2 = omp_get_num_procs() >= 2 ? engine_rate(EulerMaruyama{}, dw, 0.5, n, steps, 2, reps) : 0;
+  const double r_mil = engine_rate(Milstein{}, dw, 0.5, n, steps, 1, reps);
+  const double r_heun = engine_rate(Heun{}, dw, 0.5, n, steps, 1, reps);
+  const double r_ll = engine_rate(LocalLinearization{}, dw, 0.5, n, std::max<std::int64_t>(1, steps / 10), 1, reps);
+  const double r_sw = engine_rate(EulerMaruyama{}, sw, 0.5, n, steps, 1, reps);
+  const double r_ud = engine_rate(BAOAB{}, ud, -1.0, n, steps, 1, reps);
+
+  std::printf("\n%-52s %11s %11s %-22s\n", "case (1 thread unless noted)", "steps/s", "ratio", "target");
+  line("double well EM, engine vs bare kernel (2 rows)", r_em, r_em / r_kernel, "", ">= 0.80", r_em >= 0.8 * r_kernel);
+  if (get("base_dw_em") > 0)
+    line("double well EM, engine vs mt19937 loop -march=native", r_em, r_em / get("base_dw_em"), "x", ">= 3x",
+         r_em >= 3 * get("base_dw_em"));
+  if (get("numpy_dw_em") > 0)
+    line("double well EM, engine vs in-place numpy loop", r_em, r_em / get("numpy_dw_em"), "x", ">= 3x",
+         r_em >= 3 * get("numpy_dw_em"));
+  struct Case {
+    const char* what;
+    const char* key;
+    double rate;
+  };
+  for (const Case& c : {Case{"double well Milstein vs its plain loop", "base_dw_milstein", r_mil},
+                        Case{"double well Heun vs its plain loop", "base_dw_heun", r_heun},
+                        Case{"double well local linearisation vs its plain loop", "base_dw_ll", r_ll},
+                        Case{"active swimmer (2D) EM vs its plain loop", "base_swimmer_em", r_sw},
+                        Case{"underdamped Langevin (2D) BAOAB vs its plain loop", "base_ud_baoab", r_ud}})
+    if (get(c.key) > 0) line(c.what, c.rate, c.rate / get(c.key), "x", ">= 3x", c.rate >= 3 * get(c.key));
+  if (r_em2 > 0)
+    line("double well EM, 2 threads: efficiency r2 / (2 r1)", r_em2, 100 * r_em2 / (2 * r_em), "%", ">= 90%",
+         r_em2 >= 0.9 * 2 * r_em);
+
+  // sdesim end to end (run.sh): n paths x S steps, 1 thread, written every 10 steps vs only at
+  // the start and the end.
+  const double s_steps = get("sdesim_steps"), s_paths = get("sdesim_paths");
+  const double t_every10 = get("sdesim_save10_s"), t_ends = get("sdesim_save_ends_s");
+  if (t_every10 > 0 && t_ends > 0) {
+    const double cost = t_every10 / t_ends - 1;
+    line("sdesim snapshots every 10 steps: cost vs start/end only", s_paths * s_steps / t_every10, 100 * cost, "%",
+         "<= 10%", cost <= 0.10);
+    const double r_e2e = s_paths * s_steps / t_every10;
+    line("sdesim end to end (save every 10) vs engine bare rate", r_e2e, 100 * r_e2e / r_em, "%", ">= 85%",
+         r_e2e >= 0.85 * r_em);
+  }
   return 0;
 }

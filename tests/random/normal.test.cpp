@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <string>
 #include <cmath>
 #include <vector>
 
@@ -104,4 +106,91 @@ TEST_CASE("stream range is checked") {
   CHECK_THROWS_AS(normal(1, 1ull << 32, 0, 0), sdescore::ConfigError);
   CHECK_THROWS_AS(normal_block(1, 0, 20, 0, 2, z.data(), 16), sdescore::ConfigError);  // ld < 32
   CHECK_NOTHROW(normal_block(1, (1ull << 32) - 8, 8, 0, 1, z.data(), 16));
+}
+
+namespace {
+// Independent reference: Random123's Philox words (philox.hpp) and glibc's log, sqrt, cos, sin.
+double reference_normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t counter, std::uint32_t j) {
+  const Words w = philox_words(seed, stream, counter, j / 2);
+  const std::uint64_t b1 = 0x3FF0000000000000ull | (std::uint64_t{w[1]} << 20) | (w[0] >> 12);
+  const std::uint64_t b2 = 0x3FF0000000000000ull | (std::uint64_t{w[3]} << 20) | (w[2] >> 12);
+  double f1, f2;
+  std::memcpy(&f1, &b1, 8);
+  std::memcpy(&f2, &b2, 8);
+  const double u1 = 2.0 - f1, u2 = f2 - 1.0;
+  const double r = std::sqrt(-2.0 * std::log(u1)), a = 6.283185307179586 * u2;
+  return j % 2 ? r * std::sin(a) : r * std::cos(a);
+}
+
+bool has_fma(const std::string& target) { return target.rfind("AVX", 0) == 0; }
+
+// Restores automatic target selection when a test that forces targets ends (or fails).
+struct AutoTarget {
+  ~AutoTarget() { set_simd_target("auto"); }
+};
+}  // namespace
+
+TEST_CASE("variates follow the documented key/counter layout: Random123 words + Box-Muller, to 1e-14") {
+  // The kernel's log/sin/cos are Highway polynomials, glibc's are correctly rounded or nearly:
+  // they agree to a few ulp; a wrong key, counter word or bit layout would be off by O(1).
+  double worst = 0;
+  for (std::uint64_t seed : {0ull, 0x5EEDull, 0xFFFFFFFF00000001ull})
+    for (std::uint64_t stream : {0ull, 7ull, 4294967295ull})
+      for (std::uint64_t counter : {0ull, 1ull, 123456789012ull, (1ull << 63) + 5}) {
+        std::vector<double> z(37);
+        normals(seed, stream, counter, z);
+        for (std::uint32_t j = 0; j < z.size(); ++j) {
+          const double ref = reference_normal(seed, stream, counter, j);
+          worst = std::max(worst, std::abs(z[j] - ref) / (1.0 + std::abs(ref)));
+        }
+      }
+  CHECK(worst < 1e-14);
+  MESSAGE("largest |z - z_libm| / (1 + |z|) = " << worst << " on target " << simd_target());
+}
+
+TEST_CASE("bit-identical across SIMD targets with FMA; pre-FMA targets within 1e-14") {
+  const auto targets = simd_targets();
+  REQUIRE(!targets.empty());
+  MESSAGE("SIMD targets available: " << [&] {
+    std::string s;
+    for (const auto& t : targets) s += t + " ";
+    return s;
+  }());
+  AutoTarget restore;
+  const std::int64_t n = 1000;
+  const int m = 3;
+  const std::ptrdiff_t ld = padded_count(n);
+  auto draw = [&](const std::string& target) {
+    set_simd_target(target);
+    REQUIRE(simd_target() == target);
+    std::vector<double> out(static_cast<std::size_t>(m * ld) + 41);
+    normal_block(0xC0FFEEull, 4242, n, 987654321, m, out.data(), ld);
+    normals(0xC0FFEEull, 17, 5, std::span<double>(out.data() + m * ld, 40));  // lanes over j
+    out.back() = normal(0xC0FFEEull, 4294967295ull, 1ull << 40, 11);
+    return out;
+  };
+  const auto best = draw(targets.front());
+  for (const auto& t : targets) {
+    const auto z = draw(t);
+    std::size_t differ = 0;
+    double worst = 0;
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      differ += std::memcmp(&z[i], &best[i], sizeof(double)) != 0;
+      worst = std::max(worst, std::abs(z[i] - best[i]));
+    }
+    if (has_fma(t) && has_fma(targets.front())) {
+      CHECK_MESSAGE(differ == 0, t << " vs " << targets.front());
+    } else {
+      CHECK_MESSAGE(worst < 1e-14, t << " vs " << targets.front());
+      MESSAGE(t << " (no FMA) vs " << targets.front() << ": " << differ << " of " << z.size()
+                << " variates differ, by at most " << worst);
+    }
+  }
+}
+
+TEST_CASE("an unknown SIMD target is refused with the valid ones") {
+  AutoTarget restore;
+  CHECK_THROWS_WITH_AS(set_simd_target("NEON"), doctest::Contains("valid: auto"), sdescore::ConfigError);
+  CHECK_NOTHROW(set_simd_target("scalar"));
+  CHECK(simd_target() == "SCALAR");
 }

@@ -28,6 +28,7 @@ void check_options(const EnsembleOptions& o, int dim, std::int64_t n_paths) {
                       std::to_string(o.first_path + static_cast<std::uint64_t>(n_paths)) +
                       ") exceed the 32-bit path index range (path indices must be < 2^32)");
   if (o.stats.enabled) o.stats.validate(dim);
+  (void)random::simd_target();  // reads SDESCORE_SIMD_TARGET now: a bad value is a ConfigError here
 }
 
 std::string describe_block(std::string_view model, std::string_view stepper, const EnsembleOptions& o, std::int64_t p0,

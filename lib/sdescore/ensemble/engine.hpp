@@ -6,12 +6,14 @@
 ///   state: StateMatrix, dim-major SoA (dim rows of n_paths doubles);
 ///   for each interval between sync points (snapshot steps, progress points, the end):
 ///     parallel for over blocks of `block_size` paths (static schedule):
-///       for each step k of the interval:
-///         z = normals of the block (noise_dim x block), keyed (seed, first_path + p, k)
+///       for each step k of the interval (x86-64: compiled for AVX-512, AVX2 and baseline, picked at load):
+///         z = normals of the block, keyed (seed, first_path + p, k / 2), for steps k and k + 1
 ///         for each path: gather y, dW = sqrt(dt) z, stepper.do_step(model, y, t_k, dt, dW), scatter
 ///       [snapshot step and stats on: add the block to the statistics while it is in cache]
 ///     then, on the calling thread: check failures, deliver the snapshot, report progress.
-/// Path p (global index first_path + p) at absolute step k uses z_j(seed, first_path + p, k):
+/// Path p (global index first_path + p) at absolute step k uses noise j < noise_dim
+///   z_{noise_dim (k mod 2) + j}(seed, first_path + p, k / 2)
+/// (one Philox call and one Box-Muller give the noise of two consecutive steps):
 /// the result is bit-identical for any thread count, schedule, block size, path-range replay and
 /// any split into resumed runs (absolute step index in the counter; t_k = t0 + k dt).
 #include <omp.h>
@@ -92,8 +94,56 @@ std::string describe_block(std::string_view model, std::string_view stepper, con
 [[noreturn]] void throw_nonfinite(std::string_view model, std::string_view stepper, const EnsembleOptions& o,
                                   const StateMatrix& state, const BlockFailure& first, std::int64_t n_failed_blocks);
 
+// The interval loop of a block is compiled three times on x86-64 with GCC (target_clones:
+// x86-64-v4 = AVX-512, x86-64-v3 = AVX2+FMA, and the portable default) and the loader picks the
+// best for the CPU (ifunc), so the step vectorises at the machine's width without -march. The
+// clones compute the same bits: the library is built with -ffp-contract=off (CMakeLists.txt),
+// so no clone fuses a multiply and an add that another rounds twice, and each lane runs the same
+// IEEE operations. Not with -march already at AVX-512 (nothing to gain), nor with other compilers.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX512F__) && \
+    !defined(SDESCORE_NO_TARGET_CLONES)
+#define SDESCORE_TARGET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
+#else
+#define SDESCORE_TARGET_CLONES
+#endif
+
+/// Steps k_begin .. k_end - 1 of one block held in xb (state_dim rows of ldz, padded lanes
+/// included). Normals come in pairs of steps: one Philox call per (path, k / 2) gives the
+/// 2 noise_dim variates of steps k and k + 1 (the cosine and the sine of Box-Muller), so
+/// step k uses z_{noise_dim (k mod 2) + j}(seed, path, k / 2), j < noise_dim.
+/// z: 2 noise_dim rows of ldz. Returns -1, or the first step after which a state is non-finite.
+template <class St, class M>
+SDESCORE_TARGET_CLONES std::int64_t step_interval(const St& stepper, const M& model, const EnsembleOptions& o,
+                                                  std::uint64_t stream0, std::int64_t nb, std::int64_t k_begin,
+                                                  std::int64_t k_end, double* __restrict z, double* __restrict xb,
+                                                  std::ptrdiff_t ldz) {
+  constexpr int D = M::state_dim;
+  constexpr int Mn = St::template noise_dim<M>;
+  const std::int64_t pad = random::padded_count(nb);
+  const double dt = o.dt, sq = std::sqrt(dt);
+  for (std::int64_t k = k_begin; k < k_end; ++k) {
+    if (k == k_begin || k % 2 == 0)
+      random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k / 2), 2 * Mn, z, ldz);
+    const double* __restrict zk = z + (k % 2) * Mn * ldz;
+    const double t = o.t0 + static_cast<double>(k) * dt;
+    for (std::int64_t i = 0; i < pad; ++i) {
+      Vec<double, D> y;
+      for (int d = 0; d < D; ++d) y(d) = xb[d * ldz + i];
+      Vec<double, Mn> dW;
+      for (int j = 0; j < Mn; ++j) dW(j) = sq * zk[j * ldz + i];
+      stepper.do_step(model, y, t, dt, dW);
+      for (int d = 0; d < D; ++d) xb[d * ldz + i] = y(d);
+    }
+    bool bad = false;  // separate pass: vectorises
+    for (int d = 0; d < D; ++d)
+      for (std::int64_t i = 0; i < nb; ++i) bad |= !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
+    if (bad) return k + 1;
+  }
+  return -1;
+}
+
 /// Advances paths [p0, p0 + nb) from step k_begin to k_end. Returns false on a non-finite state
-/// (recorded in fail). z: thread-local scratch of noise_dim x ldz normals; xb: thread-local
+/// (recorded in fail). z: thread-local scratch of 2 noise_dim x ldz normals; xb: thread-local
 /// scratch of state_dim x ldz (ldz = nb padded to random::kLanes).
 /// The block's state is copied into xb for the interval (no aliasing with the ensemble, stays in
 /// L1/L2) and every step runs over the padded width: the padding lanes repeat path p0, so the
@@ -104,7 +154,6 @@ bool advance_block(const St& stepper, const M& model, StateMatrix& state, const 
                    std::int64_t nb, std::int64_t k_begin, std::int64_t k_end, double* __restrict z,
                    double* __restrict xb, std::ptrdiff_t ldz, BlockFailure& fail) {
   constexpr int D = M::state_dim;
-  constexpr int Mn = St::template noise_dim<M>;
   const std::int64_t n = state.n_paths();
   const std::int64_t pad = random::padded_count(nb);
   double* X = state.data().data() + p0;
@@ -112,38 +161,18 @@ bool advance_block(const St& stepper, const M& model, StateMatrix& state, const 
     std::copy(X + d * n, X + d * n + nb, xb + d * ldz);
     std::fill(xb + d * ldz + nb, xb + d * ldz + pad, X[d * n]);
   }
-  auto write_back = [&] {
-    for (int d = 0; d < D; ++d) std::copy(xb + d * ldz, xb + d * ldz + nb, X + d * n);
-  };
-  const double dt = o.dt, sq = std::sqrt(dt);
   const std::uint64_t stream0 = o.first_path + static_cast<std::uint64_t>(p0);
-  for (std::int64_t k = k_begin; k < k_end; ++k) {
-    random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k), Mn, z, ldz);
-    const double t = o.t0 + static_cast<double>(k) * dt;
-    for (std::int64_t i = 0; i < pad; ++i) {
-      Vec<double, D> y;
-      for (int d = 0; d < D; ++d) y(d) = xb[d * ldz + i];
-      Vec<double, Mn> dW;
-      for (int j = 0; j < Mn; ++j) dW(j) = sq * z[j * ldz + i];
-      stepper.do_step(model, y, t, dt, dW);
-      for (int d = 0; d < D; ++d) xb[d * ldz + i] = y(d);
-    }
-    bool bad = false;  // separate pass: vectorises
+  const std::int64_t bad_step = step_interval(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
+  for (int d = 0; d < D; ++d) std::copy(xb + d * ldz, xb + d * ldz + nb, X + d * n);
+  if (bad_step < 0) return true;
+  for (std::int64_t i = 0; i < nb; ++i)
     for (int d = 0; d < D; ++d)
-      for (std::int64_t i = 0; i < nb; ++i) bad |= !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
-    if (bad) {
-      write_back();
-      for (std::int64_t i = 0; i < nb; ++i)
-        for (int d = 0; d < D; ++d)
-          if (!std::isfinite(X[d * n + i])) {
-            fail.step = k + 1;
-            fail.path = p0 + i;
-            return false;
-          }
-    }
-  }
-  write_back();
-  return true;
+      if (!std::isfinite(X[d * n + i])) {
+        fail.step = bad_step;
+        fail.path = p0 + i;
+        return false;
+      }
+  return true;  // not reached: step_interval saw a non-finite lane < nb
 }
 
 }  // namespace detail
@@ -202,7 +231,7 @@ RunSummary simulate(const St& stepper, const M& model, StateMatrix& state, const
     ParallelErrors errors;
 #pragma omp parallel num_threads(n_threads) reduction(|| : any_fail)
     {
-      std::vector<double> zbuf(static_cast<std::size_t>(Mn) * static_cast<std::size_t>(ldz));
+      std::vector<double> zbuf(static_cast<std::size_t>(2 * Mn) * static_cast<std::size_t>(ldz));
       std::vector<double> xbuf(static_cast<std::size_t>(D) * static_cast<std::size_t>(ldz));
       const int tid = omp_get_thread_num();
 #pragma omp for schedule(static)

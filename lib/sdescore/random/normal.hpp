@@ -6,15 +6,20 @@
 ///
 /// from Philox4x32-10 (philox.hpp; words of sub-block j / 2) and Box-Muller on 52-bit uniforms:
 ///   u1 in (0, 1], u2 in [0, 1),  r = sqrt(-2 log u1),  a = 2 pi u2,
-///   z_{2s} = r cos(a),  z_{2s+1} = r cos(a - pi/2)   (= r sin a; written as a cosine so that GCC
-///   calls the vector cos instead of a scalar sincos).
-/// All entry points run the same vectorised kernel on fixed chunks of kLanes variates (no scalar
-/// remainder), so a variate has the same bits whichever entry point or batch produced it, within
-/// one build. Changing -march (vector width), the compiler or glibc's libmvec may change the last
-/// bits. Tails: |z| <= sqrt(2 * 52 ln 2) = 8.49.
+///   z_{2s} = r cos(a),  z_{2s+1} = r sin(a),
+/// with log, sin and cos the polynomial approximations of Google Highway (hwy/contrib/math,
+/// within 4 ulp of the exact functions), evaluated by a vector kernel dispatched at run time to the
+/// best SIMD target of the CPU (AVX3 = AVX-512, AVX2, SSE4, SSSE3, SCALAR).
+/// Bits: every entry point and batch decomposition gives the same bits; so does every target with
+/// FMA (AVX2, AVX3: tests/random/normal.test.cpp forces each and compares). Pre-FMA targets (SSE4,
+/// SSSE3, SCALAR) round the polynomials' multiply-adds twice and may differ in the last bits.
+/// Tails: |z| <= sqrt(2 * 52 ln 2) = 8.49.
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "sdescore/random/philox.hpp"
 
@@ -40,6 +45,19 @@ double normal(std::uint64_t seed, std::uint64_t stream, std::uint64_t counter, s
 /// >= padded_count(n). Throws ConfigError if ld is too small or first_stream + n > 2^32.
 void normal_block(std::uint64_t seed, std::uint64_t first_stream, std::int64_t n, std::uint64_t counter, int m,
                   double* out, std::ptrdiff_t ld);
+
+/// SIMD targets compiled into the library and supported by this CPU, best first (e.g. "AVX3",
+/// "AVX2", "SSE4", "SSSE3", "SCALAR").
+std::vector<std::string> simd_targets();
+
+/// The target the kernels run on: the best available one, unless forced by set_simd_target or
+/// the environment variable SDESCORE_SIMD_TARGET (read before the first draw).
+std::string simd_target();
+
+/// Forces the kernels onto `name` (one of simd_targets(), case-insensitive), or back to the best
+/// with "auto" or "". Process-wide; not to be called while another thread draws. Throws
+/// ConfigError naming the valid targets. For tests and benchmarks across targets.
+void set_simd_target(std::string_view name);
 
 namespace detail {
 /// The same, without argument checks (hot loop of the ensemble engine; the engine checks once).
