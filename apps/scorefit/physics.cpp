@@ -69,6 +69,7 @@ int run_physics(const PhysicsOptions& o) {
     throw ConfigError("physics: --flow-samples " + std::to_string(o.flow_samples) + " is invalid: it must be >= 10");
   if (!(o.fd_step > 0)) throw ConfigError("physics: --fd-step " + detail::fmt_double(o.fd_step) + " is invalid: it must be > 0");
   const auto f = score::read_score_file(o.model);
+  modelfile::adopt_recorded_model(f.data, o.model);  // a model file: rebuilt from the stored text
   const std::string data_path = o.data.empty() ? f.data_file : o.data;
   io::EnsembleReader reader(data_path, o.ensemble);
   const io::RunInfo info = reader.info();

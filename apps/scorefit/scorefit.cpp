@@ -332,6 +332,7 @@ int run_train(const TrainOptions& given) {
   const io::RunInfo info = reader.info();
   if (info.model.empty())
     throw IoError("file " + o.data + " does not say which model produced it (/parameters has no model): train on sdesim output");
+  modelfile::adopt_recorded_model(info, o.data);  // a model file: rebuilt from the text stored in the ensemble
   if (state) check_same_ensemble(saved.data, info, o.data);
   const score::EnsembleData data = load_ensemble(reader);
 
@@ -428,6 +429,7 @@ int run_score(const ScoreOptions& o) {
 int run_grid(const GridOptions& o) {
   io::check_writable_target(o.output, o.force);
   const auto f = score::read_score_file(o.model);
+  modelfile::adopt_recorded_model(f.data, o.model);  // a model file: rebuilt from the stored text
   const int d = f.arch.input_dim;
   if (d > 2)
     throw ConfigError("grid: model " + f.data.model + " has dimension " + std::to_string(d) +

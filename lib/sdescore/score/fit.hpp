@@ -41,6 +41,14 @@ inline std::string objective_name(Objective o) {
 /// Models whose drift is affine and noise additive declare `static constexpr bool linear = true`.
 template <class M>
 inline constexpr bool is_linear_model_v = requires { requires M::linear; };
+/// The same at run time: a model file states `linear = true` in its text (verified on loading).
+template <class M>
+bool is_linear_model(const M& m) {
+  if constexpr (requires { m.spec().linear; })
+    return m.spec().linear;
+  else
+    return is_linear_model_v<M>;
+}
 
 struct LossPoint {
   long step;
@@ -135,7 +143,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                     const std::function<void(const FitResult&)>& on_checkpoint = {}) {
   constexpr int D = M::state_dim;
   opt.validate();
-  if (opt.objective == Objective::dsm && !is_linear_model_v<M>)
+  if (opt.objective == Objective::dsm && !is_linear_model(model))
     throw ConfigError("objective dsm needs a closed-form transition, which model " + std::string(M::name) +
                       " (nonlinear drift) does not have: use local-dsm or ism");
   EnsembleSource<M, St> src(model, stepper, data, opt.holdout_every, false);
