@@ -531,7 +531,7 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
     std::snprintf(wall, sizeof wall, "%.3g", secs);
     out << "sdesim: wrote " << o.output << '\n'
         << "sdesim: " << pr.count << " paths x " << snapshots_written << " "
-        << (o.stats_only ? "statistics snapshots" : "snapshots") << " of " << M::name << " (" << St::name
+        << (o.stats_only ? "statistics snapshots" : "snapshots") << " of " << modelfile::model_label(model) << " (" << St::name
         << ", dt " << num(o.dt) << ", t_end " << num(o.t_end) << (o.resume.empty() ? "" : ", resumed") << ") in "
         << wall << " s, " << rate << " particle-steps/s\n";
   }
