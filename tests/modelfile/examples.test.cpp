@@ -4,9 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <random>
 
 #include "sdescore/ensemble/ensemble.hpp"
+#include "sdescore/eval/physics.hpp"
 #include "sdescore/sdescore.hpp"
+#include "sdescore/app/registry.hpp"
 #include "sdescore/modelfile/visit.hpp"
 #include "support.hpp"
 
@@ -62,6 +65,38 @@ TEST_CASE("brownian gyrator: stationary covariance of the two-temperature NESS (
   CHECK(c < 0);  // the coupling correlates x and y negatively
   // The Gaussian NESS is not Boltzmann at T1 != T2: C differs from T B^{-1} for any single T.
   CHECK(std::abs(c / std::sqrt(a * b) - (-u / std::sqrt(k1 * k2))) > 0.05);
+}
+
+TEST_CASE("brownian gyrator: entropy production of the NESS through eval (exact score), against the closed form") {
+  using FG = modelfile::FileModel<2, 2, additive_noise>;
+  FG g = load<FG>("brownian_gyrator.toml");
+  const double k1 = 1.0, k2 = 2.0, u = 0.5, T1 = 1.0, T2 = 0.2;
+  const double c = -u * (k2 * T1 + k1 * T2) / ((k1 + k2) * (k1 * k2 - u * u));
+  Eigen::Matrix2d C, B, D;
+  C << (T1 - u * c) / k1, c, c, (T2 - u * c) / k2;
+  B << k1, u, u, k2;
+  D << T1, 0, 0, T2;
+  // By hand: v(y) = f - D grad log p = (D C^{-1} - B) y =: A y, Pi = E[v^T D^{-1} v] = tr(A^T D^{-1} A C).
+  const Eigen::Matrix2d A = D * C.inverse() - B;
+  const double pi_exact = (A.transpose() * D.inverse() * A * C).trace();
+  CHECK(pi_exact > 0.1);
+  // Exact stationary samples and the exact score -C^{-1} y; the library's velocity and Pi.
+  const int n = 20000;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> nd;
+  const Eigen::Matrix2d L = C.llt().matrixL();
+  Eigen::MatrixXd y(n, 2);
+  for (int i = 0; i < n; ++i) y.row(i) = (L * Eigen::Vector2d(nd(rng), nd(rng))).transpose();
+  const Eigen::Matrix2d Ci = C.inverse();
+  auto score = [&](const Eigen::MatrixXd& yy, const Eigen::VectorXd&) { return Eigen::MatrixXd(-(yy * Ci.transpose())); };
+  const auto ep = eval::entropy_production_rate(g, score, y, 0.0);
+  CHECK(std::abs(ep.rate - pi_exact) < 4 * ep.rate_stderr);
+  // At equal temperatures the gyrator is in equilibrium: C = T B^{-1}, no current, Pi = 0.
+  app::apply_params(g, {{"T2", 1.0}});
+  const Eigen::Matrix2d Ceq = B.inverse();
+  const Eigen::Matrix2d Cieq = Ceq.inverse();
+  auto score_eq = [&](const Eigen::MatrixXd& yy, const Eigen::VectorXd&) { return Eigen::MatrixXd(-(yy * Cieq.transpose())); };
+  CHECK(eval::entropy_production_rate(g, score_eq, y, 0.0).rate < 1e-20);
 }
 
 TEST_CASE("tilted periodic potential: the stationary drift velocity is Stratonovich's") {

@@ -21,7 +21,7 @@ const std::string kOuText =
 /// The exact OU ensemble of write_ou_file, recorded as produced by a model file (text stored,
 /// the model never loaded in this process before training).
 fs::path write_file_model_ensemble(const fs::path& dir, const std::string& text, const std::string& recorded_text) {
-  ::setenv("SDESCORE_CACHE_DIR", (fs::temp_directory_path() / "sdescore-scorefit-test-cache").c_str(), 1);
+  ::setenv("SDESCORE_CACHE_DIR", SDESCORE_TEST_CACHE_DIR, 1);
   const fs::path plain = write_ou_file(dir);
   io::EnsembleReader r(plain.string());
   io::RunInfo info = r.info();
