@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev libboost-dev libhdf5-dev libcli11-dev doctest-dev librandom123-dev libhwy-dev
+  libeigen3-dev libboost-dev libhdf5-dev libcli11-dev doctest-dev librandom123-dev libhwy-dev libtomlplusplus-dev
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
 )
 missing=()

@@ -174,6 +174,7 @@ int run_compare(const CompareOptions& o) {
   io::check_distinct_files(o.data, o.output, "--data");
   io::EnsembleReader reader(o.data, o.ensemble);
   const io::RunInfo info = reader.info();
+  modelfile::adopt_recorded_model(info, o.data);  // a model file: rebuilt from the text stored in the ensemble
   const score::EnsembleData data = load_ensemble(reader);
 
   std::vector<RunRecord> runs;
@@ -197,7 +198,7 @@ int run_compare(const CompareOptions& o) {
       std::vector<std::string> objs = o.objectives;
       if (objs.empty()) {
         objs = {"local-dsm", "ism", "ism-hutchinson"};
-        if constexpr (score::is_linear_model_v<M>) objs.push_back("dsm");
+        if (score::is_linear_model(model)) objs.push_back("dsm");
       }
       // evaluation times: snapshot times inside the training range
       score::EnsembleSource<M, St> held(model, stepper, data, base.holdout_every > 0 ? base.holdout_every : 10, true);

@@ -70,6 +70,7 @@ int run_physics(const PhysicsOptions& o) {
   if (!(o.fd_step > 0)) throw ConfigError("physics: --fd-step " + detail::fmt_double(o.fd_step) + " is invalid: it must be > 0");
   io::check_distinct_files(o.model, o.output, "--model");
   const auto f = score::read_score_file(o.model);
+  modelfile::adopt_recorded_model(f.data, o.model);  // a model file: rebuilt from the stored text
   eval::check_grid_options("physics", o.lo, o.hi, o.n, f.arch.input_dim, 1);  // up front, not after the flows
   const std::string data_path = o.data.empty() ? f.data_file : o.data;
   io::check_distinct_files(data_path, o.output, "--data");

@@ -342,6 +342,7 @@ int run_train(const TrainOptions& given) {
   const io::RunInfo info = reader.info();
   if (info.model.empty())
     throw IoError("file " + o.data + " does not say which model produced it (/parameters has no model): train on sdesim output");
+  modelfile::adopt_recorded_model(info, o.data);  // a model file: rebuilt from the text stored in the ensemble
   if (state) check_same_ensemble(saved.data, info, o.data);
   const score::EnsembleData data = load_ensemble(reader);
 
@@ -445,6 +446,7 @@ int run_grid(const GridOptions& o) {
   io::check_writable_target(o.output, o.force);
   io::check_distinct_files(o.model, o.output, "--model");
   const auto f = score::read_score_file(o.model);
+  modelfile::adopt_recorded_model(f.data, o.model);  // a model file: rebuilt from the stored text
   const int d = f.arch.input_dim;
   eval::check_grid_options("grid", o.lo, o.hi, o.n, d, static_cast<long long>(o.times.size()));
   for (double t : o.times) score::require_trained_time("grid: --times", t, f.t_min, f.t_max);

@@ -304,7 +304,7 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
   if (o.threads > 0) omp_set_num_threads(o.threads);
 
   io::RunInfo info;
-  info.model = std::string(M::name);
+  modelfile::record_model(model, info);  // the name; for a model file also its text and hash
   for (const auto& pv : app::param_values(model)) info.model_parameters[pv.name] = pv.value;
   info.stepper = std::string(St::name);
   info.dt = o.dt;
@@ -539,7 +539,7 @@ int simulate_model(const Options& o, const St& stepper, const M& model) {
     std::snprintf(wall, sizeof wall, "%.3g", secs);
     out << "sdesim: wrote " << o.output << '\n'
         << "sdesim: " << pr.count << " paths x " << snapshots_written << " "
-        << (o.stats_only ? "statistics snapshots" : "snapshots") << " of " << M::name << " (" << St::name
+        << (o.stats_only ? "statistics snapshots" : "snapshots") << " of " << modelfile::model_label(model) << " (" << St::name
         << ", dt " << num(o.dt) << ", t_end " << num(o.t_end) << (o.resume.empty() ? "" : ", resumed") << ") in "
         << wall << " s, " << rate << " particle-steps/s\n";
   }
@@ -628,7 +628,8 @@ void setup(CLI::App& app, Options& o) {
   app.add_flag("--list-models", o.list_models, "List the models (name, dimension, description) and exit");
   app.add_option("--describe", o.describe, "Describe MODEL (equation, parameters, steppers) and exit")
       ->type_name("MODEL");
-  app.add_option("-m,--model", o.model, "Model name (see --list-models)")->type_name("NAME");
+  app.add_option("-m,--model", o.model, "Model name (see --list-models) or model file (FILE.toml, docs/model-files.md)")
+      ->type_name("NAME|FILE");
   app.add_option("-p,--param", o.params, "Model parameter override, repeatable (e.g. --param T=0.5)")
       ->type_name("NAME=VALUE");
   app.add_option("--stepper", o.stepper,

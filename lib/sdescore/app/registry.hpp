@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "sdescore/modelfile/visit.hpp"
 #include "sdescore/sdescore.hpp"
 
 namespace sdescore::app {
@@ -64,12 +65,21 @@ std::vector<std::string> steppers_for() {
 }
 
 template <class M>
-ModelDescription describe_type() {
+ModelDescription describe_instance(M m) {
   ModelDescription d{std::string(M::name), std::string(M::description), std::string(M::equation), M::state_dim,
                      M::noise_dim, {}, steppers_for<M>()};
-  M m;
+  if constexpr (modelfile::is_file_model_v<M>) {  // a model file: its own name, text and equation
+    d.name = m.label();
+    d.description = m.spec().description;
+    d.equation = m.spec().equation();
+  }
   m.for_each_param([&](const ParamInfo& p, double& v) { d.params.push_back({p, v}); });
   return d;
+}
+
+template <class M>
+ModelDescription describe_type() {
+  return describe_instance(M{});
 }
 
 inline std::string join(const std::vector<std::string>& v) {
@@ -93,6 +103,11 @@ inline std::vector<std::string> model_names() {
 
 /// The description of one model; ConfigError listing the valid names when unknown.
 inline ModelDescription describe_model(const std::string& name) {
+  if (modelfile::is_file_model_name(name)) {
+    ModelDescription d;
+    modelfile::visit_loaded(modelfile::resolve(name), [&](const auto& m) { d = detail::describe_instance(m); });
+    return d;
+  }
   for (auto& d : list_models())
     if (d.name == name) return d;
   throw ConfigError("unknown model '" + name + "': valid models are " + detail::join(model_names()));
@@ -113,7 +128,7 @@ void apply_params(M& m, const std::vector<ParamValue>& params) {
       }
     });
     if (!found)
-      throw ConfigError("model " + std::string(M::name) + " has no parameter '" + pv.name +
+      throw ConfigError("model " + modelfile::model_label(m) + " has no parameter '" + pv.name +
                         "': valid parameters are " + detail::join(names));
   }
   m.validate();
@@ -134,6 +149,17 @@ decltype(auto) visit_model(const std::string& name, const std::vector<ParamValue
   using R = decltype(f(std::declval<models::DoubleWell&>()));
   std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
   bool found = false;
+  if (modelfile::is_file_model_name(name)) {  // a model file (path.toml) or a recorded one (file:NAME#HASH)
+    modelfile::visit_loaded(modelfile::resolve(name), [&](auto& model) {
+      apply_params(model, params);
+      if constexpr (std::is_void_v<R>)
+        f(model);
+      else
+        result.emplace(f(model));
+    });
+    if constexpr (!std::is_void_v<R>) return R(std::move(*result));
+    else return;
+  }
   std::apply(
       [&](auto... m) {
         (

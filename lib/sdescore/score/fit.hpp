@@ -42,6 +42,14 @@ inline std::string objective_name(Objective o) {
 /// Models whose drift is affine and noise additive declare `static constexpr bool linear = true`.
 template <class M>
 inline constexpr bool is_linear_model_v = requires { requires M::linear; };
+/// The same at run time: a model file states `linear = true` in its text (verified on loading).
+template <class M>
+bool is_linear_model(const M& m) {
+  if constexpr (requires { m.spec().linear; })
+    return m.spec().linear;
+  else
+    return is_linear_model_v<M>;
+}
 
 struct LossPoint {
   long step;
@@ -138,7 +146,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   opt.validate();
   check_fit_settings(opt.holdout_every, opt.t_min, opt.t_max);  // before any work (checks.hpp)
   check_training_data(model, data, opt.holdout_every, "");
-  if (opt.objective == Objective::dsm && !is_linear_model_v<M>)
+  if (opt.objective == Objective::dsm && !is_linear_model(model))
     throw ConfigError("objective dsm needs a closed-form transition, which model " + std::string(M::name) +
                       " (nonlinear drift) does not have: use local-dsm or ism");
   EnsembleSource<M, St> src(model, stepper, data, opt.holdout_every, false);
