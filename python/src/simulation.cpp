@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstdio>
 #include <memory>
 #include <variant>
 
@@ -167,9 +168,11 @@ void bind_simulation(py::module_& m) {
       .def_property_readonly("info", [](const Ensemble& e) { return run_info_dict(e.r.info); },
                              "provenance as stored in the file (command line, version, extra settings)")
       .def("__repr__", [](const Ensemble& e) {
+        char dt[32];
+        std::snprintf(dt, sizeof dt, "%.6g", e.r.info.dt);
         return "<sdescore.Ensemble " + e.r.info.model + ": " + std::to_string(e.r.times.size()) + " snapshots x " +
                std::to_string(e.r.n_paths) + " paths x " + std::to_string(e.r.dim) + " dims, " + e.r.info.stepper +
-               ", dt " + sdescore::detail::fmt_double(e.r.info.dt) + ">";
+               ", dt " + dt + ">";
       });
 
   m.def("_simulate", &simulate, py::arg("model"), py::arg("params"), py::arg("init"), py::arg("paths"),

@@ -66,7 +66,7 @@ def test_arrays_are_views_of_the_ensemble():
     assert p.base is ens and t.base is ens and ens.steps.base is ens
     assert np.shares_memory(p, ens.positions)  # every access is the same buffer, no copy
     assert p.dtype == np.float64 and p.flags.c_contiguous and p.shape == (11, 300, 1)
-    assert np.array_equal(t, np.linspace(0, 0.5, 11))
+    assert np.array_equal(ens.steps, np.arange(0, 50 + 1, 5)) and np.array_equal(t, ens.steps * 0.01)  # t_k = k dt
     total = float(p.sum())
     del ens
     gc.collect()

@@ -10,17 +10,17 @@
 namespace sdescore {
 
 template <class M>
-struct default_stepper {
+struct default_stepper_of {
   using type = EulerMaruyama;
 };
 template <class M>
   requires requires { typename M::default_stepper; }
-struct default_stepper<M> {
+struct default_stepper_of<M> {
   using type = typename M::default_stepper;
 };
 
 /// The stepper a model is simulated with unless another one is asked for.
 template <SdeModel M>
-using default_stepper_t = typename default_stepper<M>::type;
+using default_stepper_t = typename default_stepper_of<M>::type;
 
 }  // namespace sdescore
