@@ -159,3 +159,12 @@ def _to_xarray(self):
 
 
 Ensemble.to_xarray = _to_xarray
+
+# The score half of the package (python/sdescore/score.py), when it is there.
+import importlib.util as _ilu  # noqa: E402
+
+if _ilu.find_spec(__name__ + ".score") is not None:
+    from . import score as _score  # noqa: E402
+    from .score import *  # noqa: E402,F401,F403
+
+    __all__ += list(_score.__all__)
