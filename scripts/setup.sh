@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The set-up command of the README: installs the Debian packages, builds sdesim and scorefit,
+# The set-up command of the README: installs the Debian packages, builds sdesim, scorefit and the
+# Python module,
 # and runs the main job on the built-in default - the double well, simulated, its
 # time-dependent score learned by local-DSM, and exported on a grid for plotting.
 # Idempotent: re-running rebuilds what changed and rewrites the demo files (--force).
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/deps.sh
 if [ ! -f build/build.ninja ]; then cmake --preset release; fi
-cmake --build --preset release --target sdesim scorefit -j "$(nproc)"
+cmake --build --preset release --target sdesim scorefit _sdescore -j "$(nproc)"
 
 out="$root/demo"
 mkdir -p "$out"
@@ -28,6 +29,7 @@ sdescore is built (build/apps/sdesim/sdesim, build/apps/scorefit/scorefit). Demo
   ensemble     $out/double_well.h5        (H5MD: particles/ensemble/position/value [snapshot, path, dim])
   score model  $out/double_well_score.h5  (weights, loss curve, step schedule, provenance)
   score grid   $out/double_well_grid.h5   (score, diffusion_score, flow_velocity [time, x, component])
+Python module:       PYTHONPATH=$root/build/python /usr/bin/python3 -c "import sdescore"   (docs/python.md)
 Plot the marginals:  /usr/bin/python3 examples/plot_marginals.py $out/double_well.h5 -o $out/marginals.png
 Run the tests:       scripts/test.sh
 MSG

@@ -3,7 +3,8 @@
 // statistics) to an HDF5 file. Usage, options, exit codes and the checkpoint design:
 // docs/cli.md.
 //
-// The app is a plain function over an options struct, so tests call run() directly:
+// The app is option parsing, progress and exit codes over sdescore::sim::simulate (the
+// simulation run of lib/sdescore/sim), a plain function over an options struct, so tests call run() directly:
 //   sdescore::sdesim::Options o;
 //   o.model = "double_well"; o.output = dir / "dw.h5"; o.paths = 1000;
 //   int rc = sdescore::sdesim::run(o);       // throws ConfigError / IoError / NumericalError
@@ -12,6 +13,8 @@
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "sdescore/sim/simulation.hpp"
 
 namespace CLI {
 class App;
@@ -27,7 +30,7 @@ struct Options {
   // The model.
   std::string model;                ///< registry name, e.g. "double_well"
   std::vector<std::string> params;  ///< "name=value" overrides
-  std::string stepper;              ///< "" -> the model's default (baoab for underdamped_langevin, else euler_maruyama)
+  std::string stepper;              ///< "" -> the model's default_stepper trait
 
   // The ensemble and its time grid.
   std::string init = "point";  ///< init spec (point, point:..., normal:..., uniform:..., stationary, file:PATH)
@@ -61,10 +64,8 @@ struct Options {
   std::int64_t stop_after_checkpoint_step = -1;
 };
 
-/// Thrown by the stop_after_checkpoint_step test hook.
-struct Interrupted : std::exception {
-  const char* what() const noexcept override { return "stopped after a checkpoint (test hook)"; }
-};
+/// Thrown by the stop_after_checkpoint_step test hook (the simulation run's Cancelled).
+using Interrupted = sim::Cancelled;
 
 /// Registers every option of sdesim on `app`, bound to `o`.
 void setup(CLI::App& app, Options& o);
@@ -78,7 +79,7 @@ int run(const Options& o);
 /// SIGINT/SIGTERM cleanup of temporaries and maps errors to exit codes (apps/common/cli.hpp).
 int main_program(int argc, char** argv);
 
-/// The default stepper of a model.
+/// The default stepper of a model (its default_stepper trait).
 std::string default_stepper(const std::string& model);
 
 /// The path of the periodic checkpoint of an output file: "<output>.ckpt.h5".

@@ -5,6 +5,7 @@
 #include "sdescore/core/model.hpp"
 #include "sdescore/linearize/gaussian_transition.hpp"
 #include "sdescore/solvers/baoab.hpp"
+#include "sdescore/solvers/default_stepper.hpp"
 #include "sdescore/solvers/euler_maruyama.hpp"
 #include "sdescore/solvers/heun.hpp"
 #include "sdescore/solvers/integrate.hpp"

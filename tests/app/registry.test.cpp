@@ -18,6 +18,17 @@ TEST_CASE("registry lists every model with its dimension, parameters and stepper
   CHECK(std::find(dw.steppers.begin(), dw.steppers.end(), "baoab") == dw.steppers.end());
 }
 
+TEST_CASE("default steppers and stationary laws are traits of the models") {
+  CHECK(describe_model("underdamped_langevin").default_stepper == "baoab");
+  CHECK(default_stepper("double_well") == "euler_maruyama");
+  CHECK(default_stepper("active_swimmer") == "euler_maruyama");
+  CHECK(describe_model("ou").stationary_law);
+  CHECK_FALSE(describe_model("active_swimmer").stationary_law);
+  CHECK(models_with_stationary_law() ==
+        "double_well, ou, ou2d, underdamped_langevin, overdamped_langevin_1d, overdamped_langevin");
+  CHECK_THROWS_AS(default_stepper("nope"), ConfigError);
+}
+
 TEST_CASE("visit_model applies overrides and validates") {
   double T = visit_model("double_well", {{"T", 0.25}}, [](auto& m) {
     if constexpr (requires { m.T; }) return m.T;

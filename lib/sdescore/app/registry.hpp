@@ -53,6 +53,8 @@ struct ModelDescription {
   int state_dim, noise_dim;
   std::vector<ParamDescription> params;
   std::vector<std::string> steppers;  ///< the steppers that support this model
+  std::string default_stepper;        ///< the model's trait (solvers/default_stepper.hpp)
+  bool stationary_law = false;        ///< the model samples its stationary law (init "stationary")
 };
 
 namespace detail {
@@ -66,8 +68,10 @@ std::vector<std::string> steppers_for() {
 
 template <class M>
 ModelDescription describe_instance(M m) {
+  static_assert(Stepper<default_stepper_t<M>, M>, "a model's default stepper must support it");
   ModelDescription d{std::string(M::name), std::string(M::description), std::string(M::equation), M::state_dim,
-                     M::noise_dim, {}, steppers_for<M>()};
+                     M::noise_dim, {}, steppers_for<M>(), std::string(default_stepper_t<M>::name),
+                     requires(const M& mm) { mm.stationary_law(); }};
   if constexpr (modelfile::is_file_model_v<M>) {  // a model file: its own name, text and equation
     d.name = m.label();
     d.description = m.spec().description;
@@ -111,6 +115,17 @@ inline ModelDescription describe_model(const std::string& name) {
   for (auto& d : list_models())
     if (d.name == name) return d;
   throw ConfigError("unknown model '" + name + "': valid models are " + detail::join(model_names()));
+}
+
+/// The default stepper of the model called `name` (ConfigError listing the models if unknown).
+inline std::string default_stepper(const std::string& name) { return describe_model(name).default_stepper; }
+
+/// The models that know their stationary law (init "stationary"), comma-separated.
+inline std::string models_with_stationary_law() {
+  std::vector<std::string> out;
+  for (const auto& d : list_models())
+    if (d.stationary_law) out.push_back(d.name);
+  return detail::join(out);
 }
 
 /// Applies name=value overrides to a model and validates it. Unknown parameter names are

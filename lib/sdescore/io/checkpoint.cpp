@@ -17,13 +17,17 @@ void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c, bo
   opts.name = c.name;
   EnsembleWriter w(file, c.positions.rows(), c.positions.cols(), opts);
   w.append(c.positions, c.time, c.step);
-  Group ck = file.root().require_group("checkpoint");
+  write_checkpoint_marker(file.root(), c.name, c.step, c.time);
+  file.commit();
+}
+
+void write_checkpoint_marker(Group root, const std::string& ensemble, std::int64_t step, double time) {
+  Group ck = root.require_group("checkpoint");
   ck.set_attr("format", std::string("sdescore checkpoint"));
   ck.set_attr("format_version", std::int64_t{1});
-  ck.set_attr("ensemble", c.name);
-  ck.set_attr("step", c.step);
-  ck.set_attr("time", c.time);
-  file.commit();
+  ck.set_attr("ensemble", ensemble);
+  ck.set_attr("step", step);
+  ck.set_attr("time", time);
 }
 
 Checkpoint read_checkpoint(const std::filesystem::path& path) {

@@ -23,6 +23,10 @@ struct Checkpoint {
 /// Writes `c` atomically to `path` (temporary + rename). With overwrite=false an existing
 /// file is an IoError; periodic checkpointing passes overwrite=true.
 void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c, bool overwrite);
+/// Marks the file whose root is `root` as a checkpoint whose state is ensemble `ensemble` at
+/// (step, time): the /checkpoint group read by read_checkpoint. The one writer of the marker
+/// (write_checkpoint and the simulation run's periodic checkpoints both call it).
+void write_checkpoint_marker(Group root, const std::string& ensemble, std::int64_t step, double time);
 /// Reads a checkpoint; IoError if the file is not one (no /checkpoint group).
 Checkpoint read_checkpoint(const std::filesystem::path& path);
 

@@ -9,9 +9,29 @@
 /// Facts used by the tests: the stationary law is the Boltzmann density
 /// p_inf(x) \propto exp(-U(x)/T), with score -U'(x)/T.
 /// Reference: H. A. Kramers, Physica 7, 284 (1940).
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 #include "sdescore/core/model.hpp"
 
 namespace sdescore::models {
+
+namespace detail {
+/// Exact rejection sampling of exp(-a (x^2-1)^2 / T) from the box |x| <= L, U(L)/T = 40
+/// (neglected tail mass < e^-40): attempt r uses src.uniform(r, 0) and src.uniform(r, 1).
+/// Returns NaN if 2^20 attempts fail (a / T far too large).
+template <class Draws>
+double sample_double_well_boltzmann(double a, double T, const Draws& src) {
+  const double L = std::sqrt(1.0 + std::sqrt(40.0 * T / a));
+  for (std::uint64_t r = 0; r < (1u << 20); ++r) {
+    const double x = L * (2.0 * src.uniform(r, 0) - 1.0);
+    const double u = x * x - 1.0;
+    if (src.uniform(r, 1) < std::exp(-a * u * u / T)) return x;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace detail
 
 struct DoubleWell {
   static constexpr std::string_view name = "double_well";
@@ -49,6 +69,12 @@ struct DoubleWell {
 
   /// Unnormalised log stationary density, -U(x)/T.
   double log_stationary_density(const Vec<double, 1>& y) const { return -potential(y(0)) / T; }
+
+  /// Sampler of the stationary law exp(-U/T) (the StationaryLaw concept, ensemble/stationary.hpp):
+  /// exact rejection from a uniform box.
+  auto stationary_law() const {
+    return [a = a, T = T](const auto& src) { return Vec<double, 1>(detail::sample_double_well_boltzmann(a, T, src)); };
+  }
 };
 
 }  // namespace sdescore::models

@@ -78,6 +78,21 @@ struct OrnsteinUhlenbeck {
   }
   Vec<double, D> initial_state() const { return Vec<double, D>::Zero(); }
 
+  /// Sampler of the stationary law N(mu, Sigma_inf) (the StationaryLaw concept,
+  /// ensemble/stationary.hpp): mu + L z with L L^T = Sigma_inf and z the initial normals.
+  /// ConfigError if Sigma_inf is not positive definite (B not stable).
+  auto stationary_law() const {
+    Eigen::LLT<Mat<double, D, D>> llt(stationary_covariance());
+    if (llt.info() != Eigen::Success)
+      throw ConfigError(std::string(name) +
+                        ": no stationary law (the stationary covariance is not positive definite; B must be stable)");
+    return [m = mu, L = Mat<double, D, D>(llt.matrixL())](const auto& src) {
+      Vec<double, D> z;
+      for (int d = 0; d < D; ++d) z(d) = src.normal(d);
+      return Vec<double, D>(m + L * z);
+    };
+  }
+
   // ---- closed forms, computed independently of the Van Loan code they check ----
   /// Stationary covariance: solves B X + X B^T = S S^T via the Kronecker form.
   Mat<double, D, D> stationary_covariance() const {

@@ -66,6 +66,28 @@ struct OverdampedLangevin {
 
   /// Unnormalised log stationary density, log p_mix / T.
   double log_stationary_density(const Vec<double, D>& y) const { return target.log_density(y) / T; }
+
+  /// Sampler of the stationary law, known in closed form at T = 1 only (the mixture itself):
+  /// component k by src.uniform(0, 0) against the weights, then centre_k + width_k z.
+  auto stationary_law() const {
+    if (T != 1.0)
+      throw ConfigError(std::string(name) +
+                        ": the stationary law p_mix^(1/T) is known in closed form only at T = 1 (got T = " +
+                        sdescore::detail::fmt_double(T) + ")");
+    target.validate(name);
+    double wsum = 0;
+    for (double w : target.weights) wsum += w;
+    return [mix = target, wsum](const auto& src) {
+      const double u = src.uniform(0, 0) * wsum;
+      int k = 0;
+      double c = mix.weights[0];
+      while (k + 1 < mix.size() && u >= c) c += mix.weights[static_cast<std::size_t>(++k)];
+      Vec<double, D> y;
+      for (int d = 0; d < D; ++d)
+        y(d) = mix.centres[static_cast<std::size_t>(k)](d) + mix.widths[static_cast<std::size_t>(k)] * src.normal(d);
+      return y;
+    };
+  }
 };
 
 using OverdampedLangevin1D = OverdampedLangevin<1>;

@@ -10,6 +10,8 @@
 /// <v^2> = T). Noise acts on V only (hypoelliptic). BAOAB applies (see solvers/baoab.hpp).
 /// Reference: B. Leimkuhler and C. Matthews, Molecular Dynamics, Springer (2015), ch. 7.
 #include "sdescore/core/model.hpp"
+#include "sdescore/models/double_well.hpp"
+#include "sdescore/solvers/baoab.hpp"
 
 namespace sdescore::models {
 
@@ -21,6 +23,7 @@ struct UnderdampedLangevin {
   static constexpr int noise_dim = 1;
   static constexpr int position_dim = 1;  ///< state = [position; velocity]
   using noise_kind = additive_noise;
+  using default_stepper = BAOAB;  ///< splitting with O(dt^2) configurational error (solvers/default_stepper.hpp)
 
   double a = 1.0;
   double gamma = 1.0;
@@ -49,6 +52,14 @@ struct UnderdampedLangevin {
     return Mat<S, 2, 1>(S(0.0), S(std::sqrt(2.0 * gamma * T)));
   }
   Vec<double, 2> initial_state() const { return Vec<double, 2>(-1.0, 0.0); }
+
+  /// Sampler of the stationary law exp(-(U(x) + v^2/2)/T): x as the double well (rejection on
+  /// the uniforms), v = sqrt(T) z_0 (the first initial normal).
+  auto stationary_law() const {
+    return [a = a, T = T](const auto& src) {
+      return Vec<double, 2>(detail::sample_double_well_boltzmann(a, T, src), std::sqrt(T) * src.normal(0));
+    };
+  }
 };
 
 }  // namespace sdescore::models

@@ -1,0 +1,621 @@
+#include "sdescore/sim/simulation.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <sstream>
+
+#include "sdescore/app/registry.hpp"
+#include "sdescore/core/limits.hpp"
+#include "sdescore/ensemble/ensemble.hpp"
+#include "sdescore/io/io.hpp"
+
+namespace sdescore::sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Shortest decimal text that reads back as exactly v (for command lines and messages).
+std::string num(double v) {
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  for (int prec = 6; prec <= 17; ++prec) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) return buf;
+  }
+  return sdescore::detail::fmt_double(v);
+}
+
+/// 12 significant digits (for suggested values in messages).
+std::string short_num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.12g", v);
+  return buf;
+}
+
+/// A setting's name in messages: the sdesim option ("--t-end") or the keyword ("t_end").
+std::string opt(const Config& c, std::string_view cli) {
+  if (c.cli_names) return std::string(cli);
+  std::string s(cli.substr(cli.find_first_not_of('-')));
+  std::replace(s.begin(), s.end(), '-', '_');
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : s) {
+    if (ch == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+/// Parses an integer / double covering the whole text; nullopt otherwise.
+std::optional<long long> to_int(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  std::size_t used = 0;
+  try {
+    const long long v = std::stoll(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+std::optional<double> to_double(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  std::size_t used = 0;
+  try {
+    const double v = std::stod(s, &used);
+    if (used == s.size()) return v;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+struct PathRange {
+  std::uint64_t first = 0;
+  std::int64_t count = 0;
+};
+
+PathRange resolve_paths(const Config& c) {
+  if (c.paths < 1)
+    throw ConfigError(opt(c, "--paths") + " = " + std::to_string(c.paths) + " is invalid: it must be >= 1");
+  if (c.first_path < 0)
+    throw ConfigError(opt(c, "--first-path") + " = " + std::to_string(c.first_path) + " is invalid: it must be >= 0");
+  return {static_cast<std::uint64_t>(c.first_path), c.paths};
+}
+
+/// hist COORD:LO:HI:BINS specs as engine histograms (equal bin counts: the file stores one
+/// bin_edges matrix).
+std::vector<ensemble::HistogramSpec> resolve_hists(const Config& c, int dim) {
+  std::vector<ensemble::HistogramSpec> out;
+  const std::string H = opt(c, "--hist");
+  if (!c.hist.empty() && !c.stats_only)
+    throw ConfigError(H + " '" + c.hist.front() + "' needs " + opt(c, "--stats-only") +
+                      " (histograms are stored with the statistics)");
+  for (const auto& h : c.hist) {
+    const auto parts = split(h, ':');
+    const auto coord = parts.size() == 4 ? to_int(parts[0]) : std::nullopt;
+    const auto lo = parts.size() == 4 ? to_double(parts[1]) : std::nullopt;
+    const auto hi = parts.size() == 4 ? to_double(parts[2]) : std::nullopt;
+    const auto bins = parts.size() == 4 ? to_int(parts[3]) : std::nullopt;
+    if (!coord || !lo || !hi || !bins)
+      throw ConfigError(H + " '" + h + "' is not of the form COORD:LO:HI:BINS (e.g. 0:-2:2:80)");
+    if (*coord < 0 || *coord >= dim)
+      throw ConfigError(H + " '" + h + "': coordinate " + std::to_string(*coord) + " is out of range; valid are 0.." +
+                        std::to_string(dim - 1) + " for model " + c.model);
+    if (!std::isfinite(*lo) || !std::isfinite(*hi) || !(*lo < *hi))
+      throw ConfigError(H + " '" + h + "': the range [" + num(*lo) + ", " + num(*hi) +
+                        "] is invalid: LO and HI must be finite with LO < HI");
+    if (*bins < 1 || *bins > 1000000)
+      throw ConfigError(H + " '" + h + "': BINS = " + std::to_string(*bins) + " is invalid: it must be 1..1000000");
+    if (!out.empty() && static_cast<long long>(out.front().edges.size()) != *bins + 1)
+      throw ConfigError(H + " '" + h + "' has " + std::to_string(*bins) + " bins but '" + c.hist.front() + "' has " +
+                        std::to_string(out.front().edges.size() - 1) + ": all histograms must have the same BINS");
+    ensemble::HistogramSpec spec;
+    spec.coord = static_cast<int>(*coord);
+    for (long long i = 0; i <= *bins; ++i)
+      spec.edges.push_back(i == *bins ? *hi : *lo + (*hi - *lo) * static_cast<double>(i) / static_cast<double>(*bins));
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
+io::CountMatrix counts_of(const ensemble::EnsembleStats& st) {
+  if (st.histograms.empty()) return {};
+  io::CountMatrix m(static_cast<Eigen::Index>(st.histograms.size()),
+                    static_cast<Eigen::Index>(st.histograms.front().counts.size()));
+  for (std::size_t h = 0; h < st.histograms.size(); ++h)
+    for (std::size_t b = 0; b < st.histograms[h].counts.size(); ++b)
+      m(static_cast<Eigen::Index>(h), static_cast<Eigen::Index>(b)) = st.histograms[h].counts[b];
+  return m;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+/// The one ensemble of a file: its only one, or "ensemble" (e.g. a checkpoint: the state,
+/// not the saved trajectory). IoError naming what was found otherwise.
+std::string pick_ensemble(const std::string& path, const std::string& what) {
+  const auto names = io::ensemble_names(path);
+  if (names.size() == 1) return names.front();
+  if (std::find(names.begin(), names.end(), "ensemble") != names.end()) return "ensemble";
+  throw IoError(what + ": the file holds no single ensemble of paths (found " + std::to_string(names.size()) +
+                (names.empty() ? "" : ": " + app::detail::join(names)) + ")");
+}
+
+/// The states of the last snapshot of an ensemble file (init file:PATH), for paths
+/// [first, first + count) by global index.
+ensemble::StateMatrix load_init_file(const Config& c, const std::string& path, int dim, std::string_view model,
+                                     PathRange pr) {
+  const std::string I = opt(c, "--init") + " file:" + path;
+  io::EnsembleReader r(path, pick_ensemble(path, I));
+  if (r.dim() != dim)
+    throw ConfigError(I + ": the ensemble has dimension " + std::to_string(r.dim()) + " but model " +
+                      std::string(model) + " has state dimension " + std::to_string(dim));
+  if (r.n_snapshots() < 1) throw IoError(I + ": the ensemble has no snapshots");
+  const Eigen::MatrixXd rows = r.snapshot(-1);
+  for (Eigen::Index p = 0; p < rows.rows(); ++p)
+    if (!rows.row(p).allFinite())
+      throw ConfigError(I + ": path " + std::to_string(p) +
+                        " of the last snapshot is not finite; the initial states must be finite numbers");
+  if (rows.rows() == 1) return ensemble::states_from_rows(rows, dim, 0, pr.count);
+  const auto file_first = static_cast<std::uint64_t>(r.info().path_first);
+  if (pr.first < file_first || pr.first + static_cast<std::uint64_t>(pr.count) > file_first + rows.rows())
+    throw ConfigError(I + " holds paths [" + std::to_string(file_first) + ", " +
+                      std::to_string(file_first + static_cast<std::uint64_t>(rows.rows())) + ") but paths [" +
+                      std::to_string(pr.first) + ", " + std::to_string(pr.first + static_cast<std::uint64_t>(pr.count)) +
+                      ") were requested; give " + (c.cli_names ? "--paths/--path-range" : "paths/first_path") +
+                      " within that range");
+  return ensemble::states_from_rows(rows, dim, pr.first - file_first, pr.count);
+}
+
+std::string resolved_command_line(const Config& c, const io::RunInfo& info, PathRange pr, const Grid& g) {
+  std::ostringstream s;
+  s << "sdesim --model " << info.model;
+  for (const auto& [k, v] : info.model_parameters) s << " --param " << k << '=' << num(v);
+  s << " --stepper " << info.stepper << " --init " << c.init << " --path-range " << pr.first << ':' << pr.count
+    << " --dt " << num(c.dt) << " --t-end " << num(c.t_end) << " --save-every " << g.save_every << " --seed "
+    << c.seed;
+  if (c.stats_only) s << " --stats-only";
+  for (const auto& h : c.hist) s << " --hist " << h;
+  if (c.compress) s << " --compress " << c.compress;
+  s << " -o " << c.output;
+  return s.str();
+}
+
+/// A snapshot kept in memory between two checkpoints (the checkpoint carries all snapshots).
+struct Saved {
+  double t;
+  std::int64_t step;
+  std::vector<double> x;          ///< dim-major state (paths only)
+  ensemble::EnsembleStats stats;  ///< statistics (stats-only)
+};
+
+/// The simulation of one model with one stepper.
+template <class St, class M>
+Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model) {
+  constexpr int D = M::state_dim;
+  const auto wall0 = std::chrono::steady_clock::now();
+
+  // ---- resolve and validate everything before touching any file ----------------------
+  const PathRange pr = resolve_paths(c);
+  const Grid grid = resolve_grid(c);
+  check_threads(opt(c, "--threads"), c.threads);  // 0 or 1..max_threads(), before any OpenMP region
+  require_memory(opt(c, "--paths") + " " + std::to_string(pr.count) + " of dimension " + std::to_string(D),
+                 16.0 * D * static_cast<double>(pr.count),
+                 "use fewer paths, or split the ensemble into runs with a path range");
+  if (c.compress < 0 || c.compress > 9)
+    throw ConfigError(opt(c, "--compress") + " = " + std::to_string(c.compress) +
+                      " is invalid: valid levels are 0 (off) .. 9");
+  if (c.checkpoint_every < 0)
+    throw ConfigError(opt(c, "--checkpoint-every") + " = " + std::to_string(c.checkpoint_every) +
+                      " is invalid: it must be >= 1 step (or 0: none)");
+  const bool to_file = !c.output.empty();
+  if (!to_file && !c.keep_positions)
+    throw ConfigError(c.cli_names ? "no output file: give -o FILE (e.g. -o paths.h5)"
+                                  : "no output: give output=PATH or keep the positions in memory");
+  if (!to_file && (c.checkpoint_every > 0 || !c.resume.empty() || c.stats_only))
+    throw ConfigError(std::string(c.stats_only ? opt(c, "--stats-only") : c.resume.empty() ? opt(c, "--checkpoint-every")
+                                                                                             : opt(c, "--resume")) +
+                      " needs an output file (" + opt(c, "--output") + ")");
+  if (c.keep_positions && c.stats_only)
+    throw ConfigError(opt(c, "--stats-only") + " stores statistics, not positions: it cannot keep the positions");
+  ensemble::StatsOptions stats_opt;
+  stats_opt.enabled = c.stats_only;
+  stats_opt.histograms = resolve_hists(c, D);
+  stats_opt.validate(D);
+  const auto spec = ensemble::parse_init_spec(c.init);
+  using K = ensemble::InitSpec::Kind;
+  if (spec.kind == K::normal || spec.kind == K::uniform || (spec.kind == K::point && !spec.values.empty()))
+    (void)ensemble::resolve_init_values(spec, D, M::name);  // counts and ranges, before any work
+  if ((spec.kind == K::two_moons || spec.kind == K::checkerboard) && D != 2)
+    throw ConfigError(opt(c, "--init") + " " + c.init + " is a 2D data set but model " + std::string(M::name) +
+                      " has dimension " + std::to_string(D));
+  if (spec.kind == K::stationary && !ensemble::HasStationaryLaw<M>)
+    throw ConfigError(opt(c, "--init") + " stationary: model " + std::string(M::name) +
+                      " has no known stationary law; valid: " + app::models_with_stationary_law() +
+                      " (overdamped_langevin* at T = 1)");
+  if (to_file && spec.kind == K::file) io::check_distinct_files(spec.path, c.output, "--init file:");
+  if (to_file && !c.resume.empty()) io::check_distinct_files(c.resume, c.output, "--resume");
+  if (c.threads > 0) omp_set_num_threads(c.threads);
+
+  Result res;
+  io::RunInfo& info = res.info;
+  modelfile::record_model(model, info);  // the name; for a model file also its text and hash
+  for (const auto& pv : app::param_values(model)) info.model_parameters[pv.name] = pv.value;
+  info.stepper = std::string(St::name);
+  info.dt = c.dt;
+  info.seed = c.seed;
+  info.initial_law = c.init;
+  info.save_every = grid.save_every;
+  info.path_first = static_cast<std::int64_t>(pr.first);
+  info.path_count = pr.count;
+  const std::string resolved = resolved_command_line(c, info, pr, grid);
+  info.command_line = c.command_line.empty() ? resolved : c.command_line;
+  info.extra["resolved_command_line"] = resolved;
+  info.extra["t0"] = 0.0;
+  info.extra["t_end"] = c.t_end;
+  info.extra["n_steps"] = grid.n_steps;
+  info.extra["stats_only"] = std::int64_t{c.stats_only};
+  if (!c.hist.empty()) info.extra["histograms"] = c.hist;
+  res.dim = D;
+  res.n_paths = pr.count;
+  res.first_path = static_cast<std::int64_t>(pr.first);
+  res.n_steps = grid.n_steps;
+  res.save_every = grid.save_every;
+  res.t_end = c.t_end;
+  res.output = c.output;
+  res.resumed = !c.resume.empty();
+
+  // ---- initial state: checkpoint, file or initial law --------------------------------
+  ensemble::StateMatrix state;
+  std::int64_t step0 = 0;
+  if (!c.resume.empty()) {
+    const io::Checkpoint ck = io::read_checkpoint(c.resume);
+    io::require_same_run(ck.run, info);
+    auto mismatch = [&](const std::string& what, const std::string& then, const std::string& now) {
+      throw ConfigError("checkpoint '" + c.resume + "' does not match this run: " + what + " is " + then +
+                        " in the checkpoint but " + now +
+                        " now; repeat the options of the original run (see its /parameters/command_line)");
+    };
+    if (ck.run.seed != info.seed) mismatch(opt(c, "--seed"), std::to_string(ck.run.seed), std::to_string(info.seed));
+    if (ck.run.path_first != info.path_first || ck.run.path_count != info.path_count)
+      mismatch("the path range", std::to_string(ck.run.path_first) + ":" + std::to_string(ck.run.path_count),
+               std::to_string(info.path_first) + ":" + std::to_string(info.path_count));
+    if (ck.run.save_every != info.save_every)
+      mismatch(opt(c, "--save-every"), std::to_string(ck.run.save_every), std::to_string(info.save_every));
+    if (ck.run.initial_law != info.initial_law)
+      mismatch(opt(c, "--init"), "'" + ck.run.initial_law + "'", "'" + c.init + "'");
+    auto extra_str = [](const io::RunInfo& r, const std::string& k) {
+      const auto it = r.extra.find(k);
+      if (it == r.extra.end()) return std::string("none");
+      if (const auto* i = std::get_if<std::int64_t>(&it->second)) return std::to_string(*i);
+      if (const auto* v = std::get_if<std::vector<std::string>>(&it->second)) return app::detail::join(*v);
+      if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+      return std::string("?");
+    };
+    for (const char* k : {"stats_only", "histograms"})
+      if (extra_str(ck.run, k) != extra_str(info, k))
+        mismatch(opt(c, k == std::string("stats_only") ? "--stats-only" : "--hist"), extra_str(ck.run, k),
+                 extra_str(info, k));
+    if (ck.positions.cols() != D || ck.positions.rows() != pr.count)
+      throw IoError("checkpoint '" + c.resume + "' holds " + std::to_string(ck.positions.rows()) + " x " +
+                    std::to_string(ck.positions.cols()) + " states; expected " + std::to_string(pr.count) + " x " +
+                    std::to_string(D));
+    if (ck.step > grid.n_steps)
+      throw ConfigError(opt(c, "--t-end") + " = " + num(c.t_end) + " is before the checkpoint's time " + num(ck.time) +
+                        " (step " + std::to_string(ck.step) + "); valid: " + opt(c, "--t-end") + " >= " + num(ck.time));
+    const io::Group root = io::open_file(c.resume);
+    if (!root.has_group(c.stats_only ? "observables/ensemble" : "particles/trajectory"))
+      throw IoError("checkpoint '" + c.resume + "' carries no saved " +
+                    std::string(c.stats_only ? "statistics (observables/ensemble)" : "snapshots (particles/trajectory)") +
+                    ": it was not written by sdesim --checkpoint-every");
+    state = ensemble::StateMatrix::from_rows(ck.positions);
+    step0 = ck.step;
+    info.extra["resumed_from"] = c.resume;
+    info.extra["resumed_at_step"] = ck.step;
+  } else if (spec.kind == ensemble::InitSpec::Kind::file) {
+    state = load_init_file(c, spec.path, D, M::name, pr);
+  } else {
+    state = ensemble::sample_initial(model, spec, c.seed, pr.first, pr.count);
+  }
+
+  // ---- files: checks first, then the temporary output --------------------------------
+  const std::string ckpt = to_file ? checkpoint_path_for(c.output) : std::string();
+  const bool ckpt_is_resume = same_file(ckpt, c.resume);
+  if (c.checkpoint_every > 0) io::check_writable_target(ckpt, c.force || ckpt_is_resume);
+  std::optional<io::OutputFile> file;
+  if (to_file) file.emplace(c.output, info, c.force);
+  std::optional<io::EnsembleWriter> ew;
+  std::optional<io::ObservablesWriter> ow;
+  auto make_observables = [&](io::OutputFile& f) {
+    io::ObservablesOptions oo;
+    oo.n_paths = pr.count;
+    oo.compression = c.compress;
+    if (!stats_opt.histograms.empty()) {
+      io::HistogramSpec hs;
+      hs.bin_edges.resize(static_cast<Eigen::Index>(stats_opt.histograms.size()),
+                          static_cast<Eigen::Index>(stats_opt.histograms.front().edges.size()));
+      for (std::size_t h = 0; h < stats_opt.histograms.size(); ++h) {
+        hs.coordinates.push_back(stats_opt.histograms[h].coord);
+        for (std::size_t e = 0; e < stats_opt.histograms[h].edges.size(); ++e)
+          hs.bin_edges(static_cast<Eigen::Index>(h), static_cast<Eigen::Index>(e)) = stats_opt.histograms[h].edges[e];
+      }
+      oo.histogram = hs;
+    }
+    return io::ObservablesWriter(f, D, oo);
+  };
+  io::EnsembleOptions eopt;
+  eopt.compression = c.compress;
+  if (file) {
+    if (c.stats_only)
+      ow.emplace(make_observables(*file));
+    else
+      ew.emplace(*file, pr.count, D, eopt);
+  }
+
+  // Snapshots kept in memory, (snapshot, path, dim).
+  auto keep_rows = [&](const Eigen::MatrixXd& x, double t, std::int64_t k) {  // x: paths x dim
+    if (!c.keep_positions) return;
+    res.times.push_back(t);
+    res.steps.push_back(k);
+    const std::size_t off = res.positions.size();
+    res.positions.resize(off + static_cast<std::size_t>(pr.count) * D);
+    for (std::int64_t p = 0; p < pr.count; ++p)
+      for (int d = 0; d < D; ++d) res.positions[off + static_cast<std::size_t>(p) * D + d] = x(p, d);
+  };
+  auto keep_view = [&](const ensemble::StateView& s, double t, std::int64_t k) {  // dim-major
+    if (!c.keep_positions) return;
+    res.times.push_back(t);
+    res.steps.push_back(k);
+    const std::size_t off = res.positions.size();
+    res.positions.resize(off + static_cast<std::size_t>(pr.count) * D);
+    double* out = res.positions.data() + off;
+    for (int d = 0; d < D; ++d) {
+      const double* x = s.coord(d);
+      for (std::int64_t p = 0; p < pr.count; ++p) out[static_cast<std::size_t>(p) * D + d] = x[p];
+    }
+  };
+
+  // Snapshots saved by the run we resume: re-emitted first, so the output holds them all.
+  auto copy_saved = [&](const std::string& from, auto&& append_paths, auto&& append_stats) {
+    if (!c.stats_only) {
+      io::EnsembleReader r(from, "trajectory");
+      const auto t = r.times();
+      const auto k = r.steps();
+      for (std::int64_t s = 0; s < r.n_snapshots(); ++s) append_paths(r.snapshot(s), t[s], k[s]);
+    } else {
+      io::ObservablesReader r(from, "ensemble");
+      const auto t = r.times();
+      const auto k = r.steps();
+      for (std::int64_t s = 0; s < r.n_snapshots(); ++s)
+        append_stats(t[s], k[s], r.mean(s), r.covariance(s), r.has_histogram() ? r.histogram(s) : io::CountMatrix());
+    }
+  };
+  if (!c.resume.empty()) {
+    copy_saved(
+        c.resume,
+        [&](const Eigen::MatrixXd& x, double t, std::int64_t k) {
+          ew->append(x, t, k);
+          keep_rows(x, t, k);
+        },
+        [&](double t, std::int64_t k, const Eigen::VectorXd& m, const Eigen::MatrixXd& cv, const io::CountMatrix& h) {
+          ow->append(t, k, m, cv, h);
+        });
+    res.snapshots = c.stats_only ? ow->snapshots() : ew->snapshots();
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------
+  std::vector<Saved> pending;           // snapshots since the last checkpoint
+  std::string saved_source = c.resume;  // file holding the snapshots up to the last checkpoint
+  bool wrote_checkpoint = false;
+  auto write_checkpoint = [&](std::int64_t k, double t) {
+    io::RunInfo ci = info;
+    ci.extra["checkpoint_for"] = c.output;
+    io::OutputFile cf(ckpt, ci, /*overwrite=*/true);  // the target was checked at start
+    io::EnsembleOptions so;
+    so.name = "ensemble";
+    io::EnsembleWriter sw(cf, pr.count, D, so);
+    sw.append_dim_major(state.data().data(), t, k, pr.count);
+    if (!c.stats_only) {
+      io::EnsembleOptions to = eopt;
+      to.name = "trajectory";
+      io::EnsembleWriter tw(cf, pr.count, D, to);
+      if (!saved_source.empty())
+        copy_saved(
+            saved_source, [&](const Eigen::MatrixXd& x, double tt, std::int64_t kk) { tw.append(x, tt, kk); },
+            [](double, std::int64_t, const Eigen::VectorXd&, const Eigen::MatrixXd&, const io::CountMatrix&) {});
+      for (const auto& s : pending) tw.append_dim_major(s.x.data(), s.t, s.step, pr.count);
+    } else {
+      io::ObservablesWriter tw = make_observables(cf);
+      if (!saved_source.empty())
+        copy_saved(
+            saved_source, [](const Eigen::MatrixXd&, double, std::int64_t) {},
+            [&](double tt, std::int64_t kk, const Eigen::VectorXd& m, const Eigen::MatrixXd& cv,
+                const io::CountMatrix& h) { tw.append(tt, kk, m, cv, h); });
+      for (const auto& s : pending) tw.append(s.t, s.step, Eigen::VectorXd(s.stats.mean()), Eigen::MatrixXd(s.stats.cov()), counts_of(s.stats));
+    }
+    io::write_checkpoint_marker(cf.root(), "ensemble", k, t);
+    cf.commit();
+    pending.clear();
+    saved_source = ckpt;
+    wrote_checkpoint = true;
+  };
+
+  // ---- the run -----------------------------------------------------------------------
+  const std::int64_t end = grid.n_steps;
+  const double total = static_cast<double>(pr.count) * static_cast<double>(end - step0);
+  double done_before = 0;
+  auto sink = [&](const ensemble::Snapshot& s) {
+    if (ew)
+      ew->append_dim_major(s.state.data, s.t, s.step, s.state.n_paths);
+    else if (ow)
+      ow->append(s.t, s.step, Eigen::VectorXd(s.stats->mean()), Eigen::MatrixXd(s.stats->cov()), counts_of(*s.stats));
+    keep_view(s.state, s.t, s.step);
+    ++res.snapshots;
+    if (c.checkpoint_every > 0) {
+      Saved sv{s.t, s.step, {}, {}};
+      if (ew)
+        sv.x.assign(s.state.data, s.state.data + static_cast<std::ptrdiff_t>(s.state.dim) * s.state.n_paths);
+      else
+        sv.stats = *s.stats;
+      pending.push_back(std::move(sv));
+    }
+  };
+  const bool report = static_cast<bool>(hooks.progress) || static_cast<bool>(hooks.stop_requested);
+  auto on_progress = [&](const ensemble::Progress& p) {
+    if (hooks.stop_requested && hooks.stop_requested()) throw Cancelled();
+    if (hooks.progress)
+      hooks.progress(Progress{done_before + static_cast<double>(p.path_steps_done), total, p.step, end});
+  };
+
+  ensemble::EnsembleOptions eo;
+  eo.seed = c.seed;
+  eo.first_path = pr.first;
+  eo.t0 = 0.0;
+  eo.dt = c.dt;
+  eo.save_every = grid.save_every;
+  eo.n_threads = c.threads;
+  eo.stats = stats_opt;
+  eo.progress_every = report ? std::max<std::int64_t>(1, (end - step0) / 1000) : 0;
+  std::int64_t k = step0;
+  bool first_segment = true;
+  while (k < end) {
+    std::int64_t seg_end = end;
+    if (c.checkpoint_every > 0) seg_end = std::min(end, (k / c.checkpoint_every + 1) * c.checkpoint_every);
+    eo.step0 = k;
+    eo.n_steps = seg_end - k;
+    eo.emit_initial = first_segment && c.resume.empty();
+    ensemble::simulate(stepper, model, state, eo, sink, report ? ensemble::ProgressFn(on_progress) : ensemble::ProgressFn());
+    done_before += static_cast<double>(pr.count) * static_cast<double>(seg_end - k);
+    first_segment = false;
+    k = seg_end;
+    if (c.checkpoint_every > 0 && k % c.checkpoint_every == 0) {
+      write_checkpoint(k, static_cast<double>(k) * c.dt);
+      if (c.stop_after_checkpoint_step >= 0 && k >= c.stop_after_checkpoint_step) throw Cancelled();
+    }
+  }
+  if (hooks.stop_requested && hooks.stop_requested()) throw Cancelled();  // a stop during the last interval
+
+  if (file) file->commit();
+  if (c.checkpoint_every > 0 && !c.keep_checkpoint && (wrote_checkpoint || ckpt_is_resume)) {
+    std::error_code ec;
+    fs::remove(ckpt, ec);
+  }
+  res.path_steps = total;
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return res;
+}
+
+}  // namespace
+
+Grid resolve_grid(const Config& c) {
+  const std::string DT = opt(c, "--dt"), TE = opt(c, "--t-end"), SE = opt(c, "--save-every");
+  require_positive(DT, c.dt);
+  require_positive(TE, c.t_end);
+  const double ratio = c.t_end / c.dt;
+  if (!(ratio < 4e18)) throw ConfigError(TE + " / " + DT + " = " + num(ratio) + " steps is too many: at most 4e18 steps");
+  const auto n = static_cast<std::int64_t>(std::llround(ratio));
+  if (n < 1 || std::abs(static_cast<double>(n) * c.dt - c.t_end) > 1e-9 * c.t_end) {
+    const auto lo = static_cast<std::int64_t>(std::floor(ratio)), hi = lo + 1;
+    throw ConfigError(TE + " = " + num(c.t_end) + " is not a whole number of steps of " + DT + " = " + num(c.dt) +
+                      " (t_end / dt = " + num(ratio) + "); valid are multiples of dt, e.g. " + TE +
+                      (c.cli_names ? " " : " = ") +
+                      (lo >= 1 ? short_num(static_cast<double>(lo) * c.dt) + " or " : std::string()) +
+                      short_num(static_cast<double>(hi) * c.dt));
+  }
+  Grid g{n, c.save_every};
+  if (c.save_every < 0)
+    throw ConfigError(SE + " = " + std::to_string(c.save_every) +
+                      " is invalid: it must be >= 1 (or 0 for the default, n_steps / 10)");
+  if (c.save_every == 0) g.save_every = n % 10 == 0 ? n / 10 : n;
+  if (n % g.save_every != 0) {
+    std::vector<std::int64_t> divs;  // divisors of n (pairs up to sqrt(n), at most 10^6 candidates)
+    for (std::int64_t d = 1; d <= 1000000 && d * d <= n; ++d)
+      if (n % d == 0) {
+        divs.push_back(d);
+        if (d != n / d) divs.push_back(n / d);
+      }
+    std::sort(divs.begin(), divs.end());
+    std::string divisors;
+    for (std::size_t i = 0; i < divs.size(); ++i) {
+      if (divs.size() > 12 && i == 6) {
+        divisors += ", ...";
+        i = divs.size() - 6;
+      }
+      divisors += (i ? ", " : "") + std::to_string(divs[i]);
+    }
+    throw ConfigError(SE + " = " + std::to_string(c.save_every) + " does not divide the " + std::to_string(n) +
+                      " steps (t_end / dt); valid are the divisors of " + std::to_string(n) + ": " + divisors);
+  }
+  return g;
+}
+
+std::string checkpoint_path_for(const std::string& output) { return output + ".ckpt.h5"; }
+
+std::string default_stepper(const std::string& model) { return app::default_stepper(model); }
+
+Result simulate(const Config& c, const Hooks& hooks) {
+  if (c.model.empty())
+    throw ConfigError(std::string(c.cli_names ? "no model given: use --model NAME" : "no model given") +
+                      "; valid models are " + app::detail::join(app::model_names()) +
+                      (c.cli_names ? " (--list-models, --describe NAME)" : ""));
+  std::vector<app::ParamValue> params;
+  for (const auto& [name, value] : c.params) {
+    require_finite("parameter " + name, value);
+    params.push_back({name, value});
+  }
+  const std::string stepper = c.stepper.empty() ? app::default_stepper(c.model) : c.stepper;
+  return app::visit_model(c.model, params, [&](const auto& model) {
+    using M = std::decay_t<decltype(model)>;
+    Result r;
+    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model); });
+    return r;
+  });
+}
+
+Result read_ensemble(const std::string& path) {
+  if (!fs::exists(path)) throw IoError("cannot read ensemble file '" + path + "': no such file");
+  io::EnsembleReader r(path, pick_ensemble(path, "ensemble file '" + path + "'"));
+  Result res;
+  res.info = r.info();
+  res.dim = static_cast<int>(r.dim());
+  res.n_paths = r.n_paths();
+  res.first_path = res.info.path_first;
+  res.save_every = res.info.save_every;
+  res.output = path;
+  res.snapshots = r.n_snapshots();
+  res.times = r.times();
+  res.steps = r.steps();
+  if (const auto it = res.info.extra.find("n_steps"); it != res.info.extra.end())
+    if (const auto* v = std::get_if<std::int64_t>(&it->second)) res.n_steps = *v;
+  if (const auto it = res.info.extra.find("t_end"); it != res.info.extra.end())
+    if (const auto* v = std::get_if<double>(&it->second)) res.t_end = *v;
+  const std::size_t per = static_cast<std::size_t>(res.n_paths) * static_cast<std::size_t>(res.dim);
+  res.positions.resize(per * static_cast<std::size_t>(res.snapshots));
+  for (std::int64_t s = 0; s < res.snapshots; ++s) {
+    const Eigen::MatrixXd x = r.snapshot(s);
+    double* out = res.positions.data() + per * static_cast<std::size_t>(s);
+    for (std::int64_t p = 0; p < res.n_paths; ++p)
+      for (int d = 0; d < res.dim; ++d) out[static_cast<std::size_t>(p) * res.dim + d] = x(p, d);
+  }
+  return res;
+}
+
+}  // namespace sdescore::sim

@@ -1,0 +1,170 @@
+"""sdescore: nonlinear SDEs and their time-dependent scores, from Python.
+
+    import sdescore as sd
+    ens = sd.simulate("active_swimmer", params={"gamma": 0.1}, init="normal:0,1", paths=100_000,
+                      dt=1e-3, t_end=5, save_every=100, seed=1, threads=2)   # or output="sw.h5"
+    ens.time, ens.positions      # (T,), (T, N, D) numpy views, no copy
+    ens.to_xarray()
+
+The compiled core is ``sdescore._sdescore`` (pybind11); see docs/python.md. Errors:
+``ValueError`` for bad input (the message names the value and what is valid), ``OSError`` for
+files, ``sdescore.NumericalError`` when a path diverges, ``KeyboardInterrupt`` on Ctrl-C (no
+partial file is left at ``output``).
+"""
+from __future__ import annotations
+
+import numbers
+import os
+import sys
+
+from . import _sdescore
+from ._sdescore import Ensemble, NumericalError, describe_model, list_models
+
+__version__ = _sdescore.__version__
+__all__ = ["simulate", "load_ensemble", "list_models", "describe_model", "Ensemble", "NumericalError"]
+
+
+def _watched() -> bool:
+    """True when a person is probably watching: a terminal on stderr, or a notebook kernel."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _Bar:
+    """progress(done, total) callback drawing a tqdm bar in path-steps."""
+
+    def __init__(self, desc: str):
+        self.desc = desc
+        self.bar = None
+
+    def __call__(self, done: float, total: float) -> None:
+        if self.bar is None:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=self.desc, unit="path-step", unit_scale=True, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _progress_callback(progress, desc):
+    if progress is None:
+        progress = _watched()
+    if progress is True:
+        return _Bar(desc)
+    if progress is False:
+        return None
+    if callable(progress):
+        return progress
+    raise ValueError(f"progress = {progress!r} is invalid: use None (automatic), True, False or a callable(done, total)")
+
+
+def _int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name} = {value!r} is invalid: it must be an integer >= {minimum}")
+    if value < minimum:
+        raise ValueError(f"{name} = {value!r} is invalid: it must be an integer >= {minimum}")
+    return int(value)
+
+
+def _float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} = {value!r} is invalid: it must be a real number")
+    return float(value)
+
+
+def simulate(model: str, params: dict | None = None, init: str = "point", paths: int = 1000, dt: float = 1e-3,
+             t_end: float = 1.0, save_every: int = 0, seed: int = 0, threads: int = 0, stepper: str | None = None,
+             output: str | os.PathLike | None = None, force: bool = False, first_path: int = 0,
+             progress=None) -> Ensemble:
+    """Simulates `paths` paths of a registered model from t = 0 to `t_end` and returns the ensemble.
+
+    The same settings give the same bits as ``sdesim`` (path i, step k draw from (seed, i, k)),
+    for any ``threads``. Arguments follow sdesim's options (docs/cli.md):
+
+    model       registry name (``list_models()``, ``describe_model(name)``)
+    params      parameter overrides, e.g. ``{"T": 0.5}``
+    init        initial law: point, point:x1,..., normal:m,s[,...], uniform:lo,hi[,...], stationary,
+                two_moons[:noise], checkerboard[:scale], file:PATH
+    paths       number of paths; ``first_path`` the global index of the first (path-range replay)
+    dt, t_end   time step and end time (t_end a whole number of steps)
+    save_every  steps between snapshots (0: n_steps/10 when 10 divides n_steps, else n_steps)
+    seed        key of the counter-based generator
+    threads     OpenMP threads (0: OMP_NUM_THREADS or all cores)
+    stepper     None: the model's default (``describe_model(model)["default_stepper"]``)
+    output      also write the ensemble to this HDF5 file (atomically; ``force`` to replace)
+    progress    None: a tqdm bar when a person watches (terminal or notebook); True/False; or a
+                callable(done, total) in path-steps
+
+    The run releases the GIL; Ctrl-C stops it promptly with KeyboardInterrupt and leaves no file
+    at ``output``.
+    """
+    if not isinstance(model, str):
+        raise ValueError(f"model = {model!r} is invalid: give a model name, one of "
+                         + ", ".join(m["name"] for m in list_models()))
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise ValueError(f"params = {params!r} is invalid: give a dict of name -> value, e.g. {{'T': 0.5}}")
+    plist = [(str(k), _float(f"params[{k!r}]", v)) for k, v in params.items()]
+    if not isinstance(init, str):
+        raise ValueError(f"init = {init!r} is invalid: give an init spec such as 'normal:0,1' or 'point'")
+    if stepper is not None and not isinstance(stepper, str):
+        raise ValueError(f"stepper = {stepper!r} is invalid: give a stepper name or None for the model's default")
+    out = "" if output is None else os.fspath(output)
+    cb = _progress_callback(progress, f"simulate {model}")
+    try:
+        return _sdescore._simulate(
+            model=model, params=plist, init=init, paths=_int("paths", paths, 1),
+            first_path=_int("first_path", first_path, 0), dt=_float("dt", dt), t_end=_float("t_end", t_end),
+            save_every=_int("save_every", save_every, 0), seed=_int("seed", seed, 0),
+            threads=_int("threads", threads, 0), stepper=stepper or "", output=out, force=bool(force),
+            command_line="", progress=cb)
+    finally:
+        if isinstance(cb, _Bar):
+            cb.close()
+
+
+def load_ensemble(path: str | os.PathLike) -> Ensemble:
+    """Reads the path snapshots of an sdescore ensemble file (sdesim or simulate(output=...)).
+
+    OSError if the file is missing or is not an ensemble file (e.g. a --stats-only file)."""
+    return _sdescore._load_ensemble(os.fspath(path))
+
+
+def _to_xarray(self):
+    """The positions as an xarray.DataArray (time, path, dim) with the provenance as attributes.
+
+    The data are the same numpy view (no copy)."""
+    import numpy as np
+    import xarray as xr
+
+    attrs = {"model": self.model, "stepper": self.stepper, "dt": self.dt, "seed": self.seed, "init": self.init,
+             "save_every": self.save_every, "t_end": self.t_end, "sdescore_version": __version__}
+    for k, v in self.params.items():
+        attrs[f"param_{k}"] = v
+    return xr.DataArray(
+        self.positions, dims=("time", "path", "dim"), name="position", attrs=attrs,
+        coords={"time": self.time, "step": ("time", self.steps),
+                "path": np.arange(self.first_path, self.first_path + self.n_paths), "dim": np.arange(self.dim)})
+
+
+Ensemble.to_xarray = _to_xarray
+
+# The score half of the package (python/sdescore/score.py), when it is there.
+import importlib.util as _ilu  # noqa: E402
+
+if _ilu.find_spec(__name__ + ".score") is not None:
+    from . import score as _score  # noqa: E402
+    from .score import *  # noqa: E402,F401,F403
+
+    __all__ += list(_score.__all__)

@@ -1,0 +1,62 @@
+#pragma once
+// The pieces of the Python module `sdescore._sdescore` (docs/python.md). module.cpp defines the
+// module, the exception mapping and calls each bind_* below; each lives in its own file.
+#include <pybind11/pybind11.h>
+
+#include <optional>
+
+namespace sdescore::python {
+
+/// Simulations: simulate, load_ensemble, Ensemble, list_models, describe_model (simulation.cpp).
+void bind_simulation(pybind11::module_& m);
+/// Score models, fitting and evaluation (score.cpp).
+void bind_score(pybind11::module_& m);
+
+/// Ctrl-C and Python callbacks during a long call that runs with the GIL released. Use from
+/// the call's progress / stop hooks (they run on the calling thread, outside parallel regions):
+///   Interrupts irq;
+///   hooks.stop_requested = [&] { return irq.poll(); };
+///   hooks.progress = [&](const auto& p) { irq.call(progress, p.done, p.total); };
+///   try { pybind11::gil_scoped_release r; result = long_call(hooks); }
+///   catch (const Cancelled&) { irq.rethrow(); throw; }
+/// poll() re-acquires the GIL and runs Python's signal handlers (SIGINT -> KeyboardInterrupt);
+/// a Python exception raised there or in a callback is kept and re-raised by rethrow().
+class Interrupts {
+ public:
+  /// True if Python raised (e.g. KeyboardInterrupt): the caller should stop.
+  bool poll() {
+    pybind11::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      pending_.emplace();  // fetches the raised exception
+      return true;
+    }
+    return false;
+  }
+  /// Calls f(args...) with the GIL held if f is not None; true if it raised (kept for rethrow).
+  template <class... A>
+  bool call(const pybind11::object& f, A&&... args) {
+    pybind11::gil_scoped_acquire gil;
+    if (f.is_none()) return false;
+    try {
+      f(std::forward<A>(args)...);
+    } catch (pybind11::error_already_set& e) {
+      pending_.emplace(std::move(e));
+      return true;
+    }
+    return false;
+  }
+  bool pending() const { return pending_.has_value(); }
+  /// Re-raises the kept Python exception, if any (call with the GIL held).
+  void rethrow() {
+    if (pending_) {
+      pybind11::error_already_set e = std::move(*pending_);
+      pending_.reset();
+      throw e;
+    }
+  }
+
+ private:
+  std::optional<pybind11::error_already_set> pending_;
+};
+
+}  // namespace sdescore::python

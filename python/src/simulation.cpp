@@ -1,0 +1,200 @@
+// Simulations in Python: sdescore.simulate / load_ensemble / list_models / describe_model over
+// the simulation run of lib/sdescore/sim (the one home the sdesim CLI uses too).
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstdio>
+#include <memory>
+#include <variant>
+
+#include "bindings.hpp"
+#include "sdescore/app/registry.hpp"
+#include "sdescore/sim/simulation.hpp"
+
+namespace py = pybind11;
+
+namespace sdescore::python {
+namespace {
+
+/// An ensemble in memory; its numpy arrays are views with the Ensemble as their base.
+struct Ensemble {
+  sim::Result r;
+};
+
+py::object attr_value(const io::AttrValue& v) {
+  return std::visit([](const auto& x) -> py::object { return py::cast(x); }, v);
+}
+
+py::dict run_info_dict(const io::RunInfo& i) {
+  py::dict d;
+  d["model"] = i.model;
+  d["params"] = py::cast(i.model_parameters);
+  d["stepper"] = i.stepper;
+  d["dt"] = i.dt;
+  d["seed"] = i.seed;
+  d["init"] = i.initial_law;
+  d["save_every"] = i.save_every;
+  d["path_first"] = i.path_first;
+  d["path_count"] = i.path_count;
+  d["command_line"] = i.command_line;
+  d["sdescore_version"] = i.sdescore_version;
+  py::dict extra;
+  for (const auto& [k, v] : i.extra) extra[py::str(k)] = attr_value(v);
+  d["extra"] = extra;
+  return d;
+}
+
+py::dict model_dict(const app::ModelDescription& md, bool full) {
+  py::dict d;
+  d["name"] = md.name;
+  d["state_dim"] = md.state_dim;
+  d["description"] = md.description;
+  if (!full) return d;
+  d["equation"] = md.equation;
+  d["noise_dim"] = md.noise_dim;
+  py::list params;
+  for (const auto& p : md.params) {
+    py::dict q;
+    q["name"] = p.info.name;
+    q["default"] = p.default_value;
+    q["meaning"] = p.info.meaning;
+    q["lower"] = p.info.lower;
+    q["upper"] = p.info.upper;
+    q["lower_open"] = p.info.lower_open;
+    q["upper_open"] = p.info.upper_open;
+    params.append(q);
+  }
+  d["params"] = params;
+  d["steppers"] = md.steppers;
+  d["default_stepper"] = md.default_stepper;
+  d["stationary_law"] = md.stationary_law;
+  return d;
+}
+
+std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<std::pair<std::string, double>>& params,
+                                   const std::string& init, std::int64_t paths, std::int64_t first_path, double dt,
+                                   double t_end, std::int64_t save_every, std::uint64_t seed, int threads,
+                                   const std::string& stepper, const std::string& output, bool force,
+                                   const std::string& command_line, const py::object& progress) {
+  sim::Config c;
+  c.model = model;
+  c.params = params;
+  c.init = init;
+  c.paths = paths;
+  c.first_path = first_path;
+  c.dt = dt;
+  c.t_end = t_end;
+  c.save_every = save_every;
+  c.seed = seed;
+  c.threads = threads;
+  c.stepper = stepper;
+  c.output = output;
+  c.force = force;
+  c.keep_positions = true;
+  c.command_line = command_line;
+  c.cli_names = false;
+  Interrupts irq;
+  sim::Hooks hooks;
+  hooks.stop_requested = [&] { return irq.poll(); };
+  hooks.progress = [&](const sim::Progress& p) {
+    if (irq.call(progress, p.done, p.total)) throw sim::Cancelled();
+  };
+  auto e = std::make_unique<Ensemble>();
+  try {
+    py::gil_scoped_release release;
+    e->r = sim::simulate(c, hooks);
+  } catch (const sim::Cancelled&) {
+    irq.rethrow();  // KeyboardInterrupt (or the callback's exception) as Python raised it
+    throw;
+  }
+  return e;
+}
+
+std::unique_ptr<Ensemble> load_ensemble(const std::string& path) {
+  auto e = std::make_unique<Ensemble>();
+  py::gil_scoped_release release;
+  e->r = sim::read_ensemble(path);
+  return e;
+}
+
+}  // namespace
+
+void bind_simulation(py::module_& m) {
+  py::class_<Ensemble>(m, "Ensemble",
+                       "An ensemble of paths in memory: .time (T,), .positions (T, N, D) as numpy views (no copy; "
+                       "their base is this object), provenance in .info")
+      .def_property_readonly(
+          "time",
+          [](py::object self) {
+            auto& r = self.cast<Ensemble&>().r;
+            return py::array_t<double>({static_cast<py::ssize_t>(r.times.size())}, {sizeof(double)}, r.times.data(),
+                                       self);
+          },
+          "snapshot times, shape (T,)")
+      .def_property_readonly(
+          "steps",
+          [](py::object self) {
+            auto& r = self.cast<Ensemble&>().r;
+            return py::array_t<std::int64_t>({static_cast<py::ssize_t>(r.steps.size())}, {sizeof(std::int64_t)},
+                                             r.steps.data(), self);
+          },
+          "absolute step index of each snapshot, shape (T,)")
+      .def_property_readonly(
+          "positions",
+          [](py::object self) {
+            auto& r = self.cast<Ensemble&>().r;
+            const auto T = static_cast<py::ssize_t>(r.times.size()), N = static_cast<py::ssize_t>(r.n_paths),
+                       D = static_cast<py::ssize_t>(r.dim);
+            const auto s = static_cast<py::ssize_t>(sizeof(double));
+            return py::array_t<double>({T, N, D}, {N * D * s, D * s, s}, r.positions.data(), self);
+          },
+          "states, shape (T, N, D): snapshot, path, coordinate")
+      .def_property_readonly("model", [](const Ensemble& e) { return e.r.info.model; })
+      .def_property_readonly("params", [](const Ensemble& e) { return e.r.info.model_parameters; },
+                             "model parameters (name -> value), all of them")
+      .def_property_readonly("stepper", [](const Ensemble& e) { return e.r.info.stepper; })
+      .def_property_readonly("dt", [](const Ensemble& e) { return e.r.info.dt; })
+      .def_property_readonly("seed", [](const Ensemble& e) { return e.r.info.seed; })
+      .def_property_readonly("init", [](const Ensemble& e) { return e.r.info.initial_law; })
+      .def_property_readonly("save_every", [](const Ensemble& e) { return e.r.save_every; })
+      .def_property_readonly("t_end", [](const Ensemble& e) { return e.r.t_end; })
+      .def_property_readonly("n_paths", [](const Ensemble& e) { return e.r.n_paths; })
+      .def_property_readonly("first_path", [](const Ensemble& e) { return e.r.first_path; },
+                             "global index of path 0 (the Philox stream of path i is first_path + i)")
+      .def_property_readonly("dim", [](const Ensemble& e) { return e.r.dim; })
+      .def_property_readonly("output", [](const Ensemble& e) { return e.r.output.empty() ? py::object(py::none()) : py::cast(e.r.output); },
+                             "the file written or read (None if none)")
+      .def_property_readonly("seconds", [](const Ensemble& e) { return e.r.seconds; }, "wall time of the run")
+      .def_property_readonly("info", [](const Ensemble& e) { return run_info_dict(e.r.info); },
+                             "provenance as stored in the file (command line, version, extra settings)")
+      .def("__repr__", [](const Ensemble& e) {
+        char dt[32];
+        std::snprintf(dt, sizeof dt, "%.6g", e.r.info.dt);
+        return "<sdescore.Ensemble " + e.r.info.model + ": " + std::to_string(e.r.times.size()) + " snapshots x " +
+               std::to_string(e.r.n_paths) + " paths x " + std::to_string(e.r.dim) + " dims, " + e.r.info.stepper +
+               ", dt " + dt + ">";
+      });
+
+  m.def("_simulate", &simulate, py::arg("model"), py::arg("params"), py::arg("init"), py::arg("paths"),
+        py::arg("first_path"), py::arg("dt"), py::arg("t_end"), py::arg("save_every"), py::arg("seed"),
+        py::arg("threads"), py::arg("stepper"), py::arg("output"), py::arg("force"), py::arg("command_line"),
+        py::arg("progress"),
+        "The simulation run (lib/sdescore/sim) with the GIL released; progress(done, total) is called with the "
+        "GIL held at about 1000 points. Use sdescore.simulate.");
+  m.def("_load_ensemble", &load_ensemble, py::arg("path"), "Reads the path snapshots of an sdescore ensemble file.");
+  m.def(
+      "list_models",
+      [] {
+        py::list out;
+        for (const auto& d : app::list_models()) out.append(model_dict(d, false));
+        return out;
+      },
+      "The registered models: a list of {name, state_dim, description}.");
+  m.def(
+      "describe_model", [](const std::string& name) { return model_dict(app::describe_model(name), true); },
+      py::arg("name"),
+      "One model: equation, dimensions, parameters (name, default, range, meaning), steppers, default stepper, "
+      "whether its stationary law is known. ValueError listing the models if the name is unknown.");
+}
+
+}  // namespace sdescore::python
