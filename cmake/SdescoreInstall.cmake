@@ -7,7 +7,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_layers core random ensemble io nn score reference eval study app sim)
+set(_layers core random ensemble io nn score reference eval study modelfile app sim)
 set(_targets)
 foreach(layer ${_layers})
   if(TARGET sdescore_${layer})
