@@ -12,7 +12,8 @@ cmake --preset release > /dev/null
 cmake --build build --target bench_sim_throughput bench_sim_baseline sdesim
 PATHS=${PATHS:-100000}
 STEPS=${STEPS:-200}
-SDESIM_STEPS=${SDESIM_STEPS:-1000}
+SDESIM_STEPS=${SDESIM_STEPS:-1000}        # snapshot cost: every 10 steps (100 snapshots) vs start/end only
+E2E_STEPS=${E2E_STEPS:-10000}             # end to end: 100 snapshots over this many steps
 CLOCK=${CLOCK:-cpu}
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(g++ --version | head -1)"
 echo "load: $(uptime | sed 's/.*load average/load average/')"
@@ -21,12 +22,14 @@ trap 'rm -rf "$tmp"' EXIT
 B="$tmp/baselines.txt"
 ./build/bench/sim_throughput/bench_sim_baseline "$PATHS" $((STEPS / 10 > 0 ? STEPS / 10 : 1)) "$CLOCK" > "$B"
 echo "numpy_dw_em $(/usr/bin/python3 bench/sim_throughput/numpy_euler.py "$PATHS" $((STEPS / 4 > 0 ? STEPS / 4 : 1)) "$CLOCK")" >> "$B"
-# sdesim, 1 thread, double well: "<wall s> <cpu s>" of the best (by CPU time) of 2 runs.
+# sdesim, 1 thread, double well, STEPS steps: "<wall s> <cpu s>" of the best (by CPU time) of 2 runs.
 sdesim_time() {
+  local steps=$1
+  shift
   local best_w="" best_c=""
   for _ in 1 2; do
     /usr/bin/time -o "$tmp/time.txt" -f "%e %U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
-      --t-end "$(awk "BEGIN{print $SDESIM_STEPS/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
+      --t-end "$(awk "BEGIN{print $steps/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
     read -r w u s < "$tmp/time.txt"
     local c
     c=$(awk "BEGIN{print $u + $s}")
@@ -34,8 +37,9 @@ sdesim_time() {
   done
   echo "$best_w $best_c"
 }
-read -r w10 c10 < <(sdesim_time --save-every 10)
-read -r we ce < <(sdesim_time --save-every "$SDESIM_STEPS")
+read -r w10 c10 < <(sdesim_time "$SDESIM_STEPS" --save-every 10)
+read -r we ce < <(sdesim_time "$SDESIM_STEPS" --save-every "$SDESIM_STEPS")
+read -r wx cx < <(sdesim_time "$E2E_STEPS" --save-every $((E2E_STEPS / 100)))
 cat >> "$B" <<END
 sdesim_paths $PATHS
 sdesim_steps $SDESIM_STEPS
@@ -43,6 +47,9 @@ sdesim_save10_wall_s $w10
 sdesim_save10_cpu_s $c10
 sdesim_save_ends_wall_s $we
 sdesim_save_ends_cpu_s $ce
+sdesim_e2e_steps $E2E_STEPS
+sdesim_e2e_wall_s $wx
+sdesim_e2e_cpu_s $cx
 END
 ./build/bench/sim_throughput/bench_sim_throughput --paths "$PATHS" --steps "$STEPS" --baselines "$B" --clock "$CLOCK" "$@"
 echo "load after: $(uptime | sed 's/.*load average/load average/')"
