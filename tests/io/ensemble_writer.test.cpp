@@ -159,6 +159,7 @@ TEST_CASE("ensemble_writer: background writes keep every snapshot, in order, as 
     OutputFile f(path, sample_run_info());
     EnsembleOptions o;
     o.background_writes = background;
+    o.chunk_bytes = 64 * 8 * dim;  // 64 paths per chunk: 15 whole chunks and a partial last one
     EnsembleWriter w(f, n, dim, o);
     std::vector<double> state(static_cast<std::size_t>(n * dim));
     for (std::int64_t s = 0; s < snaps; ++s) {
