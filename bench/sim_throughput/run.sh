@@ -2,7 +2,9 @@
 # Builds sim_throughput in the default portable `release` preset (build/) and prints, side by side
 # in one run: the normal kernel per SIMD target, the engine per model/stepper against plain
 # mt19937 loops (built -O3 -march=native) and numpy, 2-thread efficiency, and sdesim end to end
-# with snapshots every 10 steps. Other processes make the numbers noisy: run on a quiet machine.
+# with snapshots every 10 steps.
+# CLOCK=cpu (default): 1-thread cases are timed in process CPU seconds, which a loaded machine
+# disturbs far less than wall time; CLOCK=wall on a quiet machine. The 2-thread case is wall time.
 # PATHS, STEPS (engine cases), SDESIM_STEPS (100 snapshots at 1000) override the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -10,31 +12,44 @@ cmake --preset release > /dev/null
 cmake --build build --target bench_sim_throughput bench_sim_baseline sdesim
 PATHS=${PATHS:-100000}
 STEPS=${STEPS:-200}
-SDESIM_STEPS=${SDESIM_STEPS:-1000}
+SDESIM_STEPS=${SDESIM_STEPS:-1000}        # snapshot cost: every 10 steps (100 snapshots) vs start/end only
+E2E_STEPS=${E2E_STEPS:-10000}             # end to end: 100 snapshots over this many steps
+CLOCK=${CLOCK:-cpu}
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(g++ --version | head -1)"
 echo "load: $(uptime | sed 's/.*load average/load average/')"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 B="$tmp/baselines.txt"
-./build/bench/sim_throughput/bench_sim_baseline "$PATHS" $((STEPS / 10 > 0 ? STEPS / 10 : 1)) > "$B"
-echo "numpy_dw_em $(/usr/bin/python3 bench/sim_throughput/numpy_euler.py "$PATHS" $((STEPS / 4 > 0 ? STEPS / 4 : 1)))" >> "$B"
-sdesim_time() {  # wall seconds of one sdesim run, best of 2
-  local best=""
+./build/bench/sim_throughput/bench_sim_baseline "$PATHS" $((STEPS / 10 > 0 ? STEPS / 10 : 1)) "$CLOCK" > "$B"
+echo "numpy_dw_em $(/usr/bin/python3 bench/sim_throughput/numpy_euler.py "$PATHS" $((STEPS / 4 > 0 ? STEPS / 4 : 1)) "$CLOCK")" >> "$B"
+# sdesim, 1 thread, double well, STEPS steps: "<wall s> <cpu s>" of the best (by CPU time) of 2 runs.
+sdesim_time() {
+  local steps=$1
+  shift
+  local best_w="" best_c=""
   for _ in 1 2; do
-    local t0 t1
-    t0=$(date +%s.%N)
-    ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 --t-end "$(awk "BEGIN{print $SDESIM_STEPS/1000}")" \
-      --threads 1 -q -f -o "$tmp/run.h5" "$@"
-    t1=$(date +%s.%N)
-    best=$(awk -v a="$best" -v b="$(awk "BEGIN{print $t1 - $t0}")" 'BEGIN{print (a == "" || b < a) ? b : a}')
+    /usr/bin/time -o "$tmp/time.txt" -f "%e %U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
+      --t-end "$(awk "BEGIN{print $steps/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
+    read -r w u s < "$tmp/time.txt"
+    local c
+    c=$(awk "BEGIN{print $u + $s}")
+    if [ -z "$best_c" ] || awk "BEGIN{exit !($c < $best_c)}"; then best_c=$c; best_w=$w; fi
   done
-  echo "$best"
+  echo "$best_w $best_c"
 }
-{
-  echo "sdesim_paths $PATHS"
-  echo "sdesim_steps $SDESIM_STEPS"
-  echo "sdesim_save10_s $(sdesim_time --save-every 10)"
-  echo "sdesim_save_ends_s $(sdesim_time --save-every "$SDESIM_STEPS")"
-} >> "$B"
-./build/bench/sim_throughput/bench_sim_throughput --paths "$PATHS" --steps "$STEPS" --baselines "$B" "$@"
+read -r w10 c10 < <(sdesim_time "$SDESIM_STEPS" --save-every 10)
+read -r we ce < <(sdesim_time "$SDESIM_STEPS" --save-every "$SDESIM_STEPS")
+read -r wx cx < <(sdesim_time "$E2E_STEPS" --save-every $((E2E_STEPS / 100)))
+cat >> "$B" <<END
+sdesim_paths $PATHS
+sdesim_steps $SDESIM_STEPS
+sdesim_save10_wall_s $w10
+sdesim_save10_cpu_s $c10
+sdesim_save_ends_wall_s $we
+sdesim_save_ends_cpu_s $ce
+sdesim_e2e_steps $E2E_STEPS
+sdesim_e2e_wall_s $wx
+sdesim_e2e_cpu_s $cx
+END
+./build/bench/sim_throughput/bench_sim_throughput --paths "$PATHS" --steps "$STEPS" --baselines "$B" --clock "$CLOCK" "$@"
 echo "load after: $(uptime | sed 's/.*load average/load average/')"

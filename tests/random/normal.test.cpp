@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <cmath>
@@ -193,4 +194,20 @@ TEST_CASE("an unknown SIMD target is refused with the valid ones") {
   CHECK_THROWS_WITH_AS(set_simd_target("NEON"), doctest::Contains("valid: auto"), sdescore::ConfigError);
   CHECK_NOTHROW(set_simd_target("scalar"));
   CHECK(simd_target() == "SCALAR");
+}
+
+// Run by the ctest entries random_env_target (SDESCORE_SIMD_TARGET=scalar) and
+// random_env_target_bad (=NEON) with only this test case, so the variable is read at the first draw.
+TEST_CASE("SDESCORE_SIMD_TARGET: environment selection before the first draw") {
+  const char* env = std::getenv("SDESCORE_SIMD_TARGET");
+  if (env == nullptr) return;  // see tests/random/CMakeLists.txt
+  if (std::string(env) == "scalar") {
+    const double z = normal(3, 4, 5, 6);
+    CHECK(simd_target() == "SCALAR");
+    CHECK(std::abs(z - reference_normal(3, 4, 5, 6)) < 1e-14 * (1 + std::abs(z)));
+  } else {
+    CHECK_THROWS_WITH_AS(normal(3, 4, 5, 6), doctest::Contains("SIMD target 'NEON' is not available"),
+                         sdescore::ConfigError);
+    CHECK_THROWS_AS(simd_target(), sdescore::ConfigError);  // still refused on the next call
+  }
 }

@@ -3,10 +3,120 @@
 #include "sdescore/io/detail/series.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <numeric>
+#include <thread>
 
 namespace sdescore::io {
 using namespace detail;
+
+namespace {
+
+// The writer thread of one EnsembleWriter: snapshots queue up (at most kBuffers in flight) and
+// are written in order. HDF5 here is built thread-safe (H5_HAVE_THREADSAFE): its calls from this
+// thread and the caller's are serialised by the library.
+class Background {
+ public:
+  struct Job {
+    std::vector<double> buf;
+    double t = 0;
+    std::int64_t step = 0;
+  };
+  static constexpr int kBuffers = 2;
+
+  explicit Background(std::function<void(const Job&)> write) : write_(std::move(write)) {}
+  ~Background() {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // A free buffer of `size` doubles, once fewer than kBuffers snapshots are in flight.
+  std::vector<double> acquire(std::size_t size) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ < kBuffers; });
+    rethrow_locked();
+    std::vector<double> b;
+    if (!free_.empty()) {
+      b = std::move(free_.back());
+      free_.pop_back();
+    }
+    b.resize(size);
+    return b;
+  }
+
+  void submit(Job job) {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+      jobs_.push_back(std::move(job));
+      ++in_flight_;
+    }
+    cv_.notify_all();
+  }
+
+  void flush() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return in_flight_ == 0; });
+    rethrow_locked();
+  }
+
+ private:
+  void rethrow_locked() {
+    if (error_) std::rethrow_exception(error_);  // sticky: the file is incomplete
+  }
+
+  void run() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      std::exception_ptr err;
+      if (!failed_) {
+        try {
+          write_(job);
+        } catch (...) {
+          err = std::current_exception();
+          failed_ = true;
+        }
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mu_);
+        if (err) error_ = err;
+        free_.push_back(std::move(job.buf));
+        --in_flight_;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  std::function<void(const Job&)> write_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  std::vector<std::vector<double>> free_;
+  int in_flight_ = 0;
+  bool stop_ = false;
+  bool failed_ = false;  // writer thread only
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
+}  // namespace
 
 struct EnsembleWriter::Impl {
   std::int64_t n_paths = 0, dim = 0;
@@ -26,12 +136,44 @@ struct EnsembleWriter::Impl {
   void ensure_slab() {
     if (slab.empty()) slab.resize(static_cast<std::size_t>(n_paths * dim));
   }
-  void write(const double* row_major, double t, std::int64_t step) {
+  // Declared last: destroyed (joined) first, before the datasets it writes.
+  std::shared_ptr<Background> bg;
+
+  void check_no_block() const {
     if (in_snapshot)
       throw IoError("cannot append a whole snapshot to " + where(position.id()) +
                     " while a block-wise snapshot is open (call end_snapshot first)");
+  }
+  void write_now(const double* row_major, double t, std::int64_t step) {
     value.write(series.size(), H5T_NATIVE_DOUBLE, row_major);
     series.append(t, step);
+  }
+  void write(const double* row_major, double t, std::int64_t step) {
+    check_no_block();
+    flush();
+    write_now(row_major, t, step);
+  }
+  void flush() {
+    if (bg) bg->flush();
+  }
+  // Fills a row-major (path, dim) snapshot with fill(double*) and writes it, in the background
+  // if enabled.
+  template <class Fill>
+  void submit(Fill&& fill, double t, std::int64_t step) {
+    check_no_block();
+    if (!bg) {
+      ensure_slab();
+      fill(slab.data());
+      write_now(slab.data(), t, step);
+      return;
+    }
+    // Checked here, not only by the background write: appending to a committed (closed) file
+    // must fail in the caller.
+    if (H5Iis_valid(value.id()) <= 0)
+      throw IoError("cannot append a snapshot: the ensemble's file was already committed or closed");
+    std::vector<double> b = bg->acquire(static_cast<std::size_t>(n_paths * dim));
+    fill(b.data());
+    bg->submit(Background::Job{std::move(b), t, step});
   }
 };
 
@@ -60,6 +202,13 @@ EnsembleWriter::EnsembleWriter(OutputFile& file, std::int64_t n_paths, std::int6
   box.set_attr("dimension", dim);
   box.set_attr("boundary", std::vector<std::string>(static_cast<std::size_t>(dim), "none"));
   m.position = m.particle.require_group("position");
+  if (options.background_writes) {
+    Impl* self = &m;
+    m.bg = std::make_shared<Background>([self](const Background::Job& j) { self->write_now(j.buf.data(), j.t, j.step); });
+    file.add_flush_hook([w = std::weak_ptr<Background>(m.bg)] {
+      if (auto b = w.lock()) b->flush();
+    });
+  }
   hid_t g = m.position.id();
 
   m.series = SnapshotSeries(g);
@@ -86,7 +235,14 @@ EnsembleWriter::EnsembleWriter(OutputFile& file, std::int64_t n_paths, std::int6
   }
 }
 
-EnsembleWriter::~EnsembleWriter() = default;
+EnsembleWriter::~EnsembleWriter() {
+  if (impl_ && impl_->bg) {
+    try {
+      impl_->bg->flush();
+    } catch (...) {  // reported by the file's commit (the hook) or lost with an uncommitted file
+    }
+  }
+}
 EnsembleWriter::EnsembleWriter(EnsembleWriter&&) noexcept = default;
 EnsembleWriter& EnsembleWriter::operator=(EnsembleWriter&&) noexcept = default;
 
@@ -96,13 +252,18 @@ void EnsembleWriter::append(const Eigen::Ref<const Eigen::MatrixXd>& x, double t
     throw ConfigError("ensemble writer: snapshot has shape (" + std::to_string(x.rows()) + ", " +
                       std::to_string(x.cols()) + ") but (n_paths, dim) = (" + std::to_string(m.n_paths) + ", " +
                       std::to_string(m.dim) + ")");
-  m.ensure_slab();
-  Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(m.slab.data(), m.n_paths,
-                                                                                      m.dim) = x;
-  m.write(m.slab.data(), t, step);
+  m.submit(
+      [&](double* out) {
+        Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(out, m.n_paths, m.dim) = x;
+      },
+      t, step);
 }
 
-void EnsembleWriter::append_row_major(const double* x, double t, std::int64_t step) { impl_->write(x, t, step); }
+void EnsembleWriter::append_row_major(const double* x, double t, std::int64_t step) {
+  auto& m = *impl_;
+  m.submit([&](double* out) { std::memcpy(out, x, sizeof(double) * static_cast<std::size_t>(m.n_paths * m.dim)); },
+           t, step);
+}
 
 void EnsembleWriter::append_dim_major(const double* x, double t, std::int64_t step, std::int64_t stride) {
   auto& m = *impl_;
@@ -110,15 +271,22 @@ void EnsembleWriter::append_dim_major(const double* x, double t, std::int64_t st
   if (stride < m.n_paths)
     throw ConfigError("ensemble writer: dim-major stride " + std::to_string(stride) + " is smaller than n_paths = " +
                       std::to_string(m.n_paths));
-  m.ensure_slab();
-  for (std::int64_t p = 0; p < m.n_paths; ++p)
-    for (std::int64_t d = 0; d < m.dim; ++d) m.slab[static_cast<std::size_t>(p * m.dim + d)] = x[d * stride + p];
-  m.write(m.slab.data(), t, step);
+  m.submit(
+      [&](double* out) {
+        if (m.dim == 1) {
+          std::memcpy(out, x, sizeof(double) * static_cast<std::size_t>(m.n_paths));
+          return;
+        }
+        for (std::int64_t p = 0; p < m.n_paths; ++p)
+          for (std::int64_t d = 0; d < m.dim; ++d) out[p * m.dim + d] = x[d * stride + p];
+      },
+      t, step);
 }
 
 void EnsembleWriter::begin_snapshot(double t, std::int64_t step) {
   auto& m = *impl_;
   if (m.in_snapshot) throw IoError("ensemble writer: begin_snapshot called twice without end_snapshot");
+  m.flush();
   m.ensure_slab();
   m.in_snapshot = true;
   m.pending_t = t;
@@ -154,9 +322,17 @@ void EnsembleWriter::end_snapshot() {
   m.write(m.slab.data(), m.pending_t, m.pending_step);
 }
 
-std::int64_t EnsembleWriter::snapshots() const { return static_cast<std::int64_t>(impl_->series.size()); }
+void EnsembleWriter::flush() { impl_->flush(); }
+
+std::int64_t EnsembleWriter::snapshots() const {
+  impl_->flush();
+  return static_cast<std::int64_t>(impl_->series.size());
+}
 std::int64_t EnsembleWriter::n_paths() const { return impl_->n_paths; }
 std::int64_t EnsembleWriter::dim() const { return impl_->dim; }
-Group EnsembleWriter::group() const { return impl_->particle; }
+Group EnsembleWriter::group() const {
+  impl_->flush();
+  return impl_->particle;
+}
 
 }  // namespace sdescore::io

@@ -20,6 +20,12 @@ struct EnsembleOptions {
   int compression = 0;                        ///< gzip level 0 (off) .. 9; shuffle is on when > 0
   std::size_t chunk_bytes = std::size_t{1} << 20;  ///< target chunk size: (1, paths..., dim) of ~this many bytes
   std::vector<std::string> coordinate_names;  ///< optional, one per state coordinate
+  /// append / append_row_major / append_dim_major copy the snapshot into one of two buffers and
+  /// return; a writer thread of this writer does the HDF5 write while the caller goes on
+  /// (double buffering: a third append waits for the oldest write). Errors of a background write
+  /// are rethrown by the next append, flush(), the file's commit() or any other call. false: write
+  /// before returning.
+  bool background_writes = true;
 };
 
 class EnsembleWriter {
@@ -46,6 +52,9 @@ class EnsembleWriter {
   /// Rows of `block` are the local paths first .. first + block.rows() - 1.
   void write_paths(std::int64_t first, const Eigen::Ref<const Eigen::MatrixXd>& block);
   void end_snapshot();
+
+  /// Waits for pending background writes; rethrows the IoError of a failed one.
+  void flush();
 
   std::int64_t snapshots() const;
   std::int64_t n_paths() const;

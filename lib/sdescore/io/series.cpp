@@ -1,5 +1,7 @@
 #include "sdescore/io/detail/series.hpp"
 
+#include <algorithm>
+
 #include <sdescore/core/error.hpp>
 
 namespace sdescore::io::detail {
@@ -43,6 +45,8 @@ GrowingDataset::GrowingDataset(hid_t group, const std::string& name, hid_t file_
   for (auto c : chunk) chunk_bytes *= c;
   H5Pset_chunk_cache(dapl.get(), 521, std::max<std::size_t>(1u << 20, 2 * chunk_bytes), 1.0);
   ds_ = checked(H5Dcreate2(group, name.c_str(), file_type, sp.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), what);
+  if (gzip_level == 0 && slab_.size() == 2 && chunk[2] == slab_[1] && H5Tget_size(file_type) == 8)
+    direct_rows_ = chunk[1];
 }
 
 void GrowingDataset::write(hsize_t s, hid_t mem_type, const void* data) {
@@ -55,6 +59,24 @@ void GrowingDataset::write(hsize_t s, hid_t mem_type, const void* data) {
     count.push_back(n);
   }
   check(H5Dset_extent(ds_.get(), dims.data()), what + ": cannot extend");
+  if (direct_rows_ > 0 && H5Tequal(mem_type, H5T_NATIVE_DOUBLE) > 0 &&
+      H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0) {
+    // The file type is F64LE and so is memory: the chunk's bytes are the caller's bytes.
+    const hsize_t n = slab_[0], dim = slab_[1], row_bytes = 8 * dim;
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    for (hsize_t p0 = 0; p0 < n; p0 += direct_rows_) {
+      const hsize_t rows = std::min(direct_rows_, n - p0);
+      const unsigned char* chunk = bytes + p0 * row_bytes;
+      if (rows < direct_rows_) {
+        edge_.assign(direct_rows_ * row_bytes, 0);
+        std::copy(chunk, chunk + rows * row_bytes, edge_.begin());
+        chunk = edge_.data();
+      }
+      const hsize_t offset[3] = {s, p0, 0};
+      check(H5Dwrite_chunk(ds_.get(), H5P_DEFAULT, 0, offset, direct_rows_ * row_bytes, chunk), what);
+    }
+    return;
+  }
   Hid fsp = checked(H5Dget_space(ds_.get()), what);
   check(H5Sselect_hyperslab(fsp.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), what);
   Hid msp = checked(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what);

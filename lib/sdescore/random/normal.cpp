@@ -141,8 +141,6 @@ std::int64_t target_bit() { return HWY_TARGET; }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
-#include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <mutex>
@@ -176,7 +174,8 @@ void apply(std::int64_t bits) {
 }
 
 // Targets compiled into this library and supported by this CPU, best first (Highway numbers
-// better targets with lower bits).
+// better targets with lower bits). Lifts the forced target for a moment: like set_simd_target,
+// not to be called while another thread draws.
 std::vector<std::int64_t> available_bits() {
   hwy::SetSupportedTargetsForTest(0);
   const std::int64_t supported = hwy::SupportedTargets() & HWY_TARGETS;

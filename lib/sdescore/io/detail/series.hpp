@@ -22,6 +22,11 @@ class GrowingDataset {
  private:
   Hid ds_;
   std::vector<hsize_t> slab_;
+  // Uncompressed 2-D slabs (paths, dim) chunked (1, rows, dim) of 8-byte values: written chunk by
+  // chunk with H5Dwrite_chunk straight from the caller's buffer (no chunk cache, no fill, no
+  // HDF5 buffer allocation per snapshot).
+  hsize_t direct_rows_ = 0;
+  std::vector<unsigned char> edge_;  // a zero-padded copy of the last, partial chunk
 };
 
 /// Creates the 1-D unlimited "snapshot" index scale, "time" and "step" in `group`.
