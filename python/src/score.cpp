@@ -18,6 +18,7 @@
 
 #include "bindings.hpp"
 #include "sdescore/eval/physics_report.hpp"
+#include "sdescore/io/atomic.hpp"
 #include "sdescore/eval/study.hpp"
 #include "sdescore/score/train.hpp"
 
@@ -449,7 +450,7 @@ void bind_score(py::module_& m) {
         o.validate();
         if (!output.empty()) io::check_writable_target(output, force);
         const score::TrainingData td = training_data(data.is_none() ? py::cast(fit->record().data_file) : data, ensemble);
-        Watch w(py::none());
+        Watch w{py::none()};
         const auto r = w.run([&] {
           auto res = eval::compute_physics(*fit, td, o, [&] { w.poll(); });
           if (!output.empty()) eval::write_physics(res, output, force, "(in memory: sdescore.ScoreFit)", td.file, command_line);

@@ -24,25 +24,31 @@ CLI_FLAGS = ["--batch", "64", "--groups", "4", "--pool-size", "64", "--pools", "
              "--schedule", "fixed", "--delta", "0.02", "--warmup", "10"]
 
 
-def scorefit_binary():
-    exe = os.environ.get("SCOREFIT")
+def app_binary(name):
+    """$SDESIM / $SCOREFIT, else <build>/apps/<name>/<name> beside <build>/python on PYTHONPATH."""
+    exe = os.environ.get(name.upper())
     if not exe:
         for p in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-            cand = os.path.join(p, os.pardir, "apps", "scorefit", "scorefit")
-            if os.path.exists(cand):
+            cand = os.path.join(p, os.pardir, "apps", name, name)
+            if p and os.path.exists(cand):
                 exe = os.path.abspath(cand)
                 break
     if not exe or not os.path.exists(exe):
-        pytest.skip("scorefit binary not found (set SCOREFIT)")
+        pytest.fail(f"{name} binary not found (set ${name.upper()})")
     return exe
+
+
+def scorefit_binary():
+    return app_binary("scorefit")
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """A double-well ensemble file (2000 paths, snapshots every 0.1 up to 1)."""
     path = tmp_path_factory.mktemp("score") / "dw.h5"
-    sd.simulate("double_well", params={"T": 0.5}, init="normal:0,0.5", paths=2000, dt=0.01, t_end=1.0, save_every=10,
-                seed=1, output=str(path), progress=False)
+    subprocess.run([app_binary("sdesim"), "--model", "double_well", "--param", "T=0.5", "--init", "normal:0,0.5",
+                    "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10", "--seed", "1", "-q",
+                    "-o", str(path)], check=True)
     return path
 
 
