@@ -6,42 +6,18 @@
 #include <filesystem>
 
 #include "apps/common/cli.hpp"
-#include "sdescore/app/registry.hpp"
+#include <optional>
+
 #include "sdescore/io/atomic.hpp"
-#include "sdescore/io/ensemble_reader.hpp"
 #include "sdescore/io/h5.hpp"
-#include "sdescore/score/fit.hpp"
-#include "sdescore/score/score_file.hpp"
+#include "sdescore/score/train.hpp"
 #include "sdescore/core/limits.hpp"
 #include "sdescore/eval/grid_check.hpp"
 #include "sdescore/score/checks.hpp"
 
 namespace sdescore::scorefit {
 
-std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m) {
-  std::vector<app::ParamValue> v;
-  for (const auto& [k, x] : m) v.push_back({k, x});
-  return v;
-}
-
-score::EnsembleData load_ensemble(const io::EnsembleReader& r) {
-  require_memory("loading the ensemble (" + std::to_string(r.n_snapshots()) + " snapshots x " + std::to_string(r.n_paths()) +
-                     " paths x dimension " + std::to_string(r.dim()) + ")",
-                 8.0 * double(r.n_snapshots()) * double(r.n_paths()) * double(r.dim()), "use a smaller ensemble");
-  score::EnsembleData d;
-  d.times = r.times();
-  d.dt = r.info().dt;
-  for (std::int64_t s = 0; s < r.n_snapshots(); ++s) d.states.push_back(r.snapshot(s));
-  return d;
-}
-
-nn::Mlp<float> load_network(const score::ScoreModelFile& f) {
-  nn::Mlp<float> net(f.arch);
-  net.set_flat_parameters(std::span<const float>(f.ema_parameters));
-  return net;
-}
-
-void add_training_flags(CLI::App* app, TrainOptions& t) {
+void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();
   app->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
   app->add_option("--batch", t.batch, "batch size B")->capture_default_str();
@@ -56,8 +32,8 @@ void add_training_flags(CLI::App* app, TrainOptions& t) {
   app->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
   app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
   app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
-  app->add_flag("--no-ito-correction", t.no_ito, "use the first-order linearised mean");
-  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + a small step)")->check(CLI::NonNegativeNumber);
+  app->add_flag_callback("--no-ito-correction", [&t] { t.ito_correction = false; }, "use the first-order linearised mean");
+  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + min(Delta, 1% of the span))")->check(CLI::NonNegativeNumber);
   app->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)")->check(CLI::NonNegativeNumber);
   app->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
   app->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
@@ -72,6 +48,7 @@ void add_training_flags(CLI::App* app, TrainOptions& t) {
   app->add_option("--probe-kind", t.probe_kind, "ism-hutchinson: rademacher | gaussian")->capture_default_str();
   app->add_option("--seed", t.seed, "seed (initialisation, batches, probes)")->capture_default_str();
   app->add_option("--threads", t.threads, "OpenMP threads (0: all); results do not depend on it");
+
 }
 
 void setup(CLI::App& app, Options& opt) {
@@ -161,40 +138,6 @@ int run(const Options& opt) {
   throw ConfigError("no subcommand: valid subcommands are train, score, grid, compare, physics");
 }
 
-score::FitOptions make_fit_options(const TrainOptions& o) {
-  score::FitOptions fo;
-  fo.objective = score::parse_objective(o.objective);
-  fo.steps = o.steps;
-  fo.batch = o.batch;
-  fo.groups = o.groups;
-  fo.pool_size = o.pool_size;
-  fo.n_pools = o.n_pools;
-  fo.target.reference_size = o.reference_size;
-  fo.target.antithetic = o.antithetic;
-  fo.weight = score::parse_weight(o.weight);
-  fo.lin.ito_corrected_mean = !o.no_ito;
-  fo.schedule.kind = o.schedule;
-  fo.schedule.delta = o.delta;
-  fo.schedule.delta_min = o.delta_min;
-  fo.schedule.delta_max = o.delta_max;
-  fo.schedule.tolerance = o.tolerance;
-  fo.schedule.lin = fo.lin;
-  fo.t_min = o.t_min;
-  fo.t_max = o.t_max;
-  fo.holdout_every = o.holdout_every;
-  fo.arch.hidden = o.hidden;
-  fo.arch.activation = nn::parse_activation(o.activation);
-  fo.arch.time.n_frequencies = o.time_frequencies;
-  fo.trainer.adam.max_grad_norm = o.clip;
-  fo.trainer.schedule = nn::LrSchedule::warmup_cosine(o.lr, std::min<long>(o.warmup, std::max(0L, o.steps - 1)), o.steps, o.lr_final);
-  fo.trainer.ema.decay = o.ema;
-  fo.trainer.probe_kind = nn::parse_probe_kind(o.probe_kind);
-  fo.trainer.probes_per_sample = o.probes;
-  fo.trainer.threads = o.threads;
-  fo.seed = o.seed;
-  return fo;
-}
-
 namespace {
 
 /// Flags that may be given with --resume; every other training setting comes from the file.
@@ -205,120 +148,39 @@ bool allowed_on_resume(const std::string& flag) {
   return false;
 }
 
-/// Replaces the training settings of `o` by those saved in `f` (the run being resumed).
-void apply_saved_settings(const score::ScoreModelFile& f, const std::string& path, TrainOptions& o) {
-  for (const auto& flag : o.given_flags)
+/// The options of a resumed run: the saved configuration, with what may change on --resume.
+TrainOptions resumed_options(const score::ScoreModel& saved, const std::string& path, const TrainOptions& given) {
+  for (const auto& flag : given.given_flags)
     if (!allowed_on_resume(flag))
       throw ConfigError(flag + " cannot be given with --resume: the run continues with the settings saved in " + path +
                         " (start a new run to change them; with --resume only --steps, --data, --threads, --checkpoint-every, --stop-at, --time-limit, -o, --force, -q apply)");
-  auto lookup = [&](const auto& settings, const char* key) {
-    const auto it = settings.find(key);
-    if (it == settings.end()) throw IoError("score model file " + path + " lacks the training setting '" + key + "': it cannot be resumed");
-    return it->second;
-  };
-  auto num = [&](const char* key) { return lookup(f.config, key); };
-  auto text = [&](const char* key) { return lookup(f.config_text, key); };
-  if (f.raw_parameters.empty() || f.adam_m.empty() || f.adam_v.empty())
-    throw IoError("score model file " + path + " has no optimiser state (raw weights and Adam moments): it cannot be resumed");
-  const long planned = static_cast<long>(num("steps"));
-  if (!o.steps_given) {
-    if (f.steps_done >= planned)
-      throw ConfigError("the run in " + path + " finished its " + std::to_string(planned) + " steps: give --steps larger than " +
-                        std::to_string(f.steps_done) + " to continue it");
-    o.steps = planned;
+  saved.fit_state();  // IoError when there is no optimiser state
+  TrainOptions o = given;
+  static_cast<score::TrainingConfig&>(o) = saved.config();
+  o.threads = given.threads;
+  const long planned = o.steps;
+  if (given.steps_given) {
+    o.steps = given.steps;
+  } else if (saved.record().steps_done >= planned) {
+    throw ConfigError("the run in " + path + " finished its " + std::to_string(planned) + " steps: give --steps larger than " +
+                      std::to_string(saved.record().steps_done) + " to continue it");
   }
-  if (o.data.empty()) o.data = f.data_file;
-  o.objective = text("objective");
-  o.weight = text("weight");
-  o.schedule = text("schedule");
-  o.activation = text("activation");
-  o.probe_kind = text("probe_kind");
-  o.batch = static_cast<int>(num("batch"));
-  o.groups = static_cast<int>(num("groups"));
-  o.pool_size = static_cast<int>(num("pool_size"));
-  o.n_pools = static_cast<int>(num("pools"));
-  o.reference_size = static_cast<int>(num("reference_size"));
-  o.antithetic = num("antithetic") != 0;
-  o.delta = num("delta");
-  o.delta_min = num("delta_min");
-  o.delta_max = num("delta_max");
-  o.tolerance = num("tolerance");
-  o.no_ito = num("ito_corrected_mean") == 0;
-  o.holdout_every = static_cast<int>(num("holdout_every"));
-  o.lr = num("lr");
-  o.lr_final = num("lr_final");
-  o.warmup = static_cast<long>(num("warmup"));
-  o.clip = num("clip");
-  o.ema = num("ema");
-  o.probes = static_cast<int>(num("probes"));
-  o.time_frequencies = static_cast<int>(num("time_frequencies"));
-  o.hidden = f.arch.hidden;
-  o.seed = f.seed;
-  o.t_min = f.t_min;
-  o.t_max = f.t_max;
-}
-
-void check_same_ensemble(const io::RunInfo& saved, const io::RunInfo& now, const std::string& data) {
-  auto describe = [](const io::RunInfo& r) {
-    return r.model + " (seed " + std::to_string(r.seed) + ", " + std::to_string(r.path_count) + " paths, dt " + detail::fmt_double(r.dt) + ")";
-  };
-  if (saved.model != now.model || saved.model_parameters != now.model_parameters || saved.seed != now.seed ||
-      saved.path_count != now.path_count || saved.path_first != now.path_first || saved.dt != now.dt)
-    throw ConfigError("cannot resume on " + data + ": it holds " + describe(now) + " but the saved run trained on " + describe(saved) +
-                      "; give --data the ensemble the run trained on");
-}
-
-std::shared_ptr<score::FitState> fit_state(const score::ScoreModelFile& f) {
-  auto s = std::make_shared<score::FitState>();
-  s->schedule = f.schedule;
-  s->t_min = f.t_min;
-  s->t_max = f.t_max;
-  s->raw_parameters = f.raw_parameters;
-  s->adam_m = f.adam_m;
-  s->adam_v = f.adam_v;
-  s->ema_parameters = f.ema_parameters;
-  s->steps_done = f.steps_done;
-  s->ema_updates = f.ema_updates;
-  s->curve = f.curve;
-  s->seconds = f.seconds;
-  s->max_jitter = f.max_jitter;
-  return s;
-}
-
-/// The trained state of `res` into the file record (weights, optimiser, schedule, curve).
-void store_result(const score::FitResult& res, score::ScoreModelFile& out) {
-  const auto& tr = res.trainer;
-  out.arch = tr.model().architecture();
-  out.ema_parameters = tr.ema_model().flat_parameters();
-  out.raw_parameters = tr.model().flat_parameters();
-  const auto& m = tr.optimizer().first_moment();
-  const auto& v = tr.optimizer().second_moment();
-  out.adam_m.assign(m.data(), m.data() + m.size());
-  out.adam_v.assign(v.data(), v.data() + v.size());
-  out.steps_done = tr.steps();
-  out.ema_updates = tr.ema().updates();
-  out.schedule = res.schedule;
-  out.curve = res.curve;
-  out.t_min = res.t_min;
-  out.t_max = res.t_max;
-  out.seconds = res.seconds;
-  out.max_jitter = res.max_jitter;
+  if (o.data.empty()) o.data = saved.record().data_file;
+  return o;
 }
 
 }  // namespace
 
 int run_train(const TrainOptions& given) {
-  TrainOptions o = given;
-  if (o.threads > 0) omp_set_num_threads(o.threads);  // every OpenMP region, not only the network
+  if (given.threads > 0) omp_set_num_threads(given.threads);  // every OpenMP region, not only the network
   // Everything that can be checked before reading data is checked first, and the output target
   // is checked before hours of training.
-  score::ScoreModelFile saved;
-  std::shared_ptr<score::FitState> state;
+  std::optional<score::ScoreModel> saved;
+  TrainOptions o = given;
   bool overwrite = o.force;
   if (!o.resume.empty()) {
-    saved = score::read_score_file(o.resume);
-    apply_saved_settings(saved, o.resume, o);
-    state = fit_state(saved);
+    saved.emplace(score::ScoreModel::load(o.resume));
+    o = resumed_options(*saved, o.resume, given);
     // continuing a run into its own file replaces it (atomically, only when a new state is ready)
     std::error_code ec;
     if (std::filesystem::equivalent(o.resume, o.output, ec)) overwrite = true;
@@ -328,72 +190,33 @@ int run_train(const TrainOptions& given) {
   if (o.stop_at < 0) throw ConfigError("--stop-at " + std::to_string(o.stop_at) + " is invalid: it must be >= 0 (0: off)");
   if (!(o.time_limit >= 0)) throw ConfigError("--time-limit " + detail::fmt_double(o.time_limit) + " is invalid: it must be >= 0 seconds (0: off)");
   io::check_writable_target(o.output, overwrite);
-  score::FitOptions fo = make_fit_options(o);
-  fo.checkpoint_every = o.checkpoint_every;
-  fo.resume = state;
-  fo.stop_at = o.stop_at;
-  fo.time_limit = o.time_limit;
-  if (state) fo.arch = saved.arch;
-  fo.validate();
-  score::check_fit_settings(fo.holdout_every, fo.t_min, fo.t_max);
+  o.fit_options().validate();
+
   io::check_distinct_files(o.data, o.output, "--data");
-
-  io::EnsembleReader reader(o.data, o.ensemble);
-  const io::RunInfo info = reader.info();
-  if (info.model.empty())
-    throw IoError("file " + o.data + " does not say which model produced it (/parameters has no model): train on sdesim output");
-  modelfile::adopt_recorded_model(info, o.data);  // a model file: rebuilt from the text stored in the ensemble
-  if (state) check_same_ensemble(saved.data, info, o.data);
-  const score::EnsembleData data = load_ensemble(reader);
-
-  score::ScoreModelFile out;
-  out.objective = o.objective;
-  out.data = info;
-  out.data_file = o.data;
-  out.command_line = state ? saved.command_line + "\n" + o.command_line : o.command_line;
-  out.seed = o.seed;
-  out.config = {{"steps", double(o.steps)}, {"batch", double(o.batch)}, {"groups", double(o.groups)},
-                {"pool_size", double(o.pool_size)}, {"pools", double(o.n_pools)}, {"reference_size", double(o.reference_size)},
-                {"antithetic", double(o.antithetic)}, {"delta", o.delta}, {"delta_min", o.delta_min},
-                {"delta_max", o.delta_max}, {"tolerance", o.tolerance}, {"ito_corrected_mean", double(!o.no_ito)},
-                {"holdout_every", double(o.holdout_every)}, {"lr", o.lr}, {"lr_final", o.lr_final},
-                {"warmup", double(o.warmup)}, {"clip", o.clip}, {"ema", o.ema}, {"probes", double(o.probes)},
-                {"time_frequencies", double(o.time_frequencies)}};
-  out.config_text = {{"objective", o.objective}, {"weight", o.weight}, {"schedule", o.schedule},
-                     {"activation", o.activation}, {"probe_kind", o.probe_kind}};
-  auto checkpoint = [&](const score::FitResult& res) {
-    store_result(res, out);
-    out.heldout_ism = std::nan("");  // evaluated only at the end
-    score::write_score_file(o.output, out, overwrite);
+  const score::TrainingData data = score::load_training_data(o.data, o.ensemble);
+  cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, saved ? double(saved->record().steps_done) : 0.0);
+  score::TrainControl control;
+  control.command_line = o.command_line;
+  control.resume = saved ? &*saved : nullptr;
+  control.checkpoint_every = o.checkpoint_every;
+  control.stop_at = o.stop_at;
+  control.time_limit = o.time_limit;
+  control.progress = [&](const score::FitProgress& p) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
+    bar.update(static_cast<double>(p.step), buf);
+  };
+  control.on_checkpoint = [&](const score::ScoreModel& m) {
+    m.save(o.output, overwrite);
     overwrite = true;  // from now on the file is this run's own
   };
-
-  app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
-    using M = std::decay_t<decltype(model)>;
-    score::check_training_data(model, data, fo.holdout_every, o.data);  // finite, in the domain, enough paths
-    with_sampler_stepper<M>([&](auto stepper) {
-      cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, state ? double(state->steps_done) : 0.0);
-      auto res = score::fit_score(
-          model, stepper, data, fo,
-          [&](const score::FitProgress& p) {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
-            bar.update(static_cast<double>(p.step), buf);
-          },
-          {}, checkpoint);
-      bar.finish();
-      std::vector<double> eval_t;
-      for (int k = 0; k < 8; ++k) eval_t.push_back(res.t_min + (res.t_max - res.t_min) * (k + 0.5) / 8);
-      store_result(res, out);
-      out.heldout_ism = fo.holdout_every > 0
-                            ? score::heldout_ism(res.trainer, model, stepper, data, fo.holdout_every, eval_t, 512, o.seed + 17)
-                            : std::nan("");
-    });
-  });
-  score::write_score_file(o.output, out, overwrite);
+  const score::ScoreModel fit = score::train_score(o, data, control);
+  bar.finish();
+  fit.save(o.output, overwrite);
   if (!o.quiet) {
-    const long first = state ? static_cast<long>(state->steps_done) : 0;
-    const double secs = out.seconds - (state ? state->seconds : 0.0);
+    const auto& out = fit.record();
+    const long first = saved ? static_cast<long>(saved->record().steps_done) : 0;
+    const double secs = out.seconds - (saved ? saved->record().seconds : 0.0);
     const long last = static_cast<long>(out.steps_done);
     std::printf("scorefit: wrote %s (%s, steps %ld-%ld in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
                 o.output.c_str(), o.objective.c_str(), first + 1, last, secs, (last - first) / std::max(secs, 1e-9),
@@ -409,13 +232,13 @@ int run_score(const ScoreOptions& o) {
   io::check_writable_target(o.output, o.force);
   io::check_distinct_files(o.model, o.output, "--model");
   io::check_distinct_files(o.input, o.output, "--input");
-  const auto f = score::read_score_file(o.model);
+  const auto fit = score::ScoreModel::load(o.model);
   io::Group in = io::open_file(o.input);
   if (!in.has_dataset("points") || !in.has_dataset("time"))
     throw IoError("input " + o.input + " must hold datasets /points (n x d, float64) and /time (n, float64)");
   const auto pts = in.read_array<double>("points");
   const auto tim = in.read_array<double>("time");
-  const std::size_t d = static_cast<std::size_t>(f.arch.input_dim);
+  const std::size_t d = static_cast<std::size_t>(fit.dim());
   if (pts.shape.size() != 2 || pts.shape[1] != d)
     throw IoError("input " + o.input + ": /points has shape " +
                   (pts.shape.size() == 2 ? std::to_string(pts.shape[0]) + " x " + std::to_string(pts.shape[1]) : std::string("of rank ") + std::to_string(pts.shape.size())) +
@@ -424,20 +247,20 @@ int run_score(const ScoreOptions& o) {
   if (tim.shape.size() != 1 || tim.shape[0] != n)
     throw IoError("input " + o.input + ": /time must have shape (" + std::to_string(n) + ",), one time per point");
   for (std::size_t i = 0; i < n; ++i)
-    score::require_trained_time("score: input /time[" + std::to_string(i) + "]", tim.data[i], f.t_min, f.t_max);
+    score::require_trained_time("score: input /time[" + std::to_string(i) + "]", tim.data[i], fit.t_min(), fit.t_max());
   for (std::size_t i = 0; i < pts.data.size(); ++i)
     if (!std::isfinite(pts.data[i]))
-      throw ConfigError("score: input /points[" + std::to_string(i / d) + "][" + std::to_string(i % d) + "] = " + detail::fmt_double(pts.data[i]) + " is not finite");
+      throw ConfigError("score: input /points[" + std::to_string(i / d) + "][" + std::to_string(i % d) + "] = " +
+                        detail::fmt_double(pts.data[i]) + " is not finite");
   const Eigen::MatrixXd P = Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(pts.data.data(), n, d);
   const Eigen::VectorXd T = Eigen::Map<const Eigen::VectorXd>(tim.data.data(), n);
-  const Eigen::MatrixXd S = load_network(f).evaluate(P, T, Eigen::VectorXd(), o.threads);
-  const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> Sr = S;
+  const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> Sr = fit.score(P, T, o.threads);
   io::AtomicFile file(o.output, o.force);
   io::Group root = file.root();
   root.write_array("score", std::span<const double>(Sr.data(), Sr.size()), {n, d}, {"point", "dim"});
   root.set_attr("score_model", o.model);
   root.set_attr("command_line", o.command_line);
-  root.set_attr("model", f.data.model);
+  root.set_attr("model", fit.model_name());
   file.commit();
   return cli::ok;
 }
@@ -445,13 +268,12 @@ int run_score(const ScoreOptions& o) {
 int run_grid(const GridOptions& o) {
   io::check_writable_target(o.output, o.force);
   io::check_distinct_files(o.model, o.output, "--model");
-  const auto f = score::read_score_file(o.model);
-  modelfile::adopt_recorded_model(f.data, o.model);  // a model file: rebuilt from the stored text
-  const int d = f.arch.input_dim;
+  const auto fit = score::ScoreModel::load(o.model);
+  const int d = fit.dim();
   eval::check_grid_options("grid", o.lo, o.hi, o.n, d, static_cast<long long>(o.times.size()));
-  for (double t : o.times) score::require_trained_time("grid: --times", t, f.t_min, f.t_max);
+  for (double t : o.times) score::require_trained_time("grid: --times", t, fit.t_min(), fit.t_max());
   if (d > 2)
-    throw ConfigError("grid: model " + f.data.model + " has dimension " + std::to_string(d) +
+    throw ConfigError("grid: model " + fit.model_name() + " has dimension " + std::to_string(d) +
                       "; grids are for 1D and 2D models (use `scorefit score` on your own points)");
   auto per_dim = [&](const std::vector<double>& v, double def, const char* what) {
     if (v.empty()) return std::vector<double>(d, def);
@@ -463,6 +285,8 @@ int run_grid(const GridOptions& o) {
   const auto lo = per_dim(o.lo, -3.0, "lo"), hi = per_dim(o.hi, 3.0, "hi");
   std::vector<int> n = o.n.empty() ? std::vector<int>(d, 101) : o.n;
   if (static_cast<int>(n.size()) == 1) n.assign(d, n[0]);
+  if (static_cast<int>(n.size()) != d)
+    throw ConfigError("grid: --n has " + std::to_string(n.size()) + " values: give 1 or " + std::to_string(d));
   for (int i = 0; i < d; ++i) {
     if (!(hi[i] > lo[i])) throw ConfigError("grid: --hi " + detail::fmt_double(hi[i]) + " must exceed --lo " + detail::fmt_double(lo[i]));
     if (n[i] < 2) throw ConfigError("grid: --n " + std::to_string(n[i]) + " is invalid: it must be >= 2");
@@ -484,23 +308,8 @@ int run_grid(const GridOptions& o) {
         if (d == 2) P(r, 1) = ys[j];
         T(r) = o.times[k];
       }
-  const Eigen::MatrixXd S = load_network(f).evaluate(P, T, Eigen::VectorXd(), o.threads);
-  Eigen::MatrixXd DS(S.rows(), d), V(S.rows(), d);
-  app::visit_model(f.data.model, to_params(f.data.model_parameters), [&](auto& model) {
-    using M = std::decay_t<decltype(model)>;
-    if constexpr (M::state_dim <= 2) {
-      if constexpr (!is_additive_v<M>)
-        throw ConfigError("grid: the flow velocity f - D s needs additive noise (div D = 0)");
-      for (long r = 0; r < S.rows(); ++r) {
-        const Vec<double, M::state_dim> y = P.row(r).transpose();
-        const auto G = model.diffusion(y, T(r));
-        const Mat<double, M::state_dim, M::state_dim> D = 0.5 * G * G.transpose();
-        const Vec<double, M::state_dim> s = S.row(r).transpose();
-        DS.row(r) = (D * s).transpose();
-        V.row(r) = (model.drift(y, T(r)) - D * s).transpose();
-      }
-    }
-  });
+  // the library's fields: s, D s and v = f - div D - D s with the model's own diffusion (any noise kind)
+  const Eigen::MatrixXd S = fit.score(P, T, o.threads), DS = fit.diffusion_score(P, T, o.threads), V = fit.velocity(P, T, o.threads);
   io::AtomicFile file(o.output, o.force);
   io::Group root = file.root();
   root.write_array("time", std::span<const double>(o.times), {std::size_t(nt)}, {"time"});
@@ -522,10 +331,10 @@ int run_grid(const GridOptions& o) {
   write("diffusion_score", DS);
   write("flow_velocity", V);
   root.set_attr("score_model", o.model);
-  root.set_attr("model", f.data.model);
+  root.set_attr("model", fit.model_name());
   root.set_attr("command_line", o.command_line);
   root.set_attr("description", std::string("score s(y,t) = grad log p_t; diffusion_score = D s with D = G G^T / 2; "
-                                           "flow_velocity = f - D s (probability-flow ODE, additive noise)"));
+                                           "flow_velocity = f - div D - D s (probability-flow ODE)"));
   file.commit();
   return cli::ok;
 }

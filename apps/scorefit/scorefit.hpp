@@ -6,38 +6,18 @@
 //   scorefit physics --model score.h5 -o phys.h5
 //   scorefit compare --data dw.h5 -o study.h5
 #include <CLI/CLI.hpp>
-#include <map>
-
-#include "sdescore/app/registry.hpp"
-#include "sdescore/io/ensemble_reader.hpp"
-#include "sdescore/score/fit.hpp"
-#include "sdescore/score/score_file.hpp"
+#include "sdescore/eval/physics_report.hpp"
+#include "sdescore/eval/study.hpp"
+#include "sdescore/score/training_config.hpp"
 #include <string>
 #include <vector>
 
 namespace sdescore::scorefit {
 
-struct TrainOptions {
+/// scorefit train: the training configuration (one struct with the library and the file, whose
+/// defaults it shows) plus what only the command line has.
+struct TrainOptions : score::TrainingConfig {
   std::string data, ensemble, output;
-  std::string objective = "local-dsm";
-  long steps = 5000;
-  int batch = 512, groups = 8, pool_size = 1024, n_pools = 64, reference_size = 1024;
-  bool antithetic = false;
-  std::string weight = "covariance";
-  std::string schedule = "error-controlled";
-  double delta = 0.01, delta_min = 1e-3, delta_max = 0.05, tolerance = 0.05;
-  bool no_ito = false;
-  double t_min = -1, t_max = -1;
-  int holdout_every = 10;
-  std::vector<int> hidden{128, 128};
-  std::string activation = "silu";
-  int time_frequencies = 4;
-  double lr = 2e-3, lr_final = 1e-5, clip = 1.0, ema = 0.999;
-  long warmup = 200;
-  int probes = 1;
-  std::string probe_kind = "rademacher";
-  unsigned long seed = 1;
-  int threads = 0;
   bool force = false, quiet = false;
   std::string resume;                   ///< score model file to continue from ("" : a new run)
   long checkpoint_every = 0;            ///< write the output file every this many steps (0: only at the end)
@@ -64,34 +44,18 @@ struct GridOptions {
   std::string command_line;
 };
 
-/// scorefit compare: the local-DSM vs ISM (vs DSM) study on one ensemble (docs/results.md).
-struct CompareOptions {
+/// scorefit compare: the local-DSM vs ISM (vs DSM) study on one ensemble (eval/study.hpp; the
+/// study's settings and defaults are the library's).
+struct CompareOptions : eval::StudyOptions {
   std::string data, ensemble, output;
-  std::vector<std::string> objectives;  ///< empty: local-dsm, ism, ism-hutchinson (+ dsm for linear models)
-  std::vector<unsigned long> seeds{1, 2, 3};
-  TrainOptions train;                   ///< the shared training settings (data/output unused)
-  std::vector<double> eval_times;       ///< empty: 5 snapshot times spread over [t_min, t_max]
-  double threshold = 0.05;              ///< time-to-accuracy: relative score error to reach
-  long eval_every = 500;                ///< steps between accuracy checks (not counted as training time)
-  std::vector<int> fp_cells;            ///< Fokker-Planck grid cells per coordinate (default 1000 / 200 x 200)
-  double fp_dt = 0;                     ///< Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)
-  int flow_samples = 2000;              ///< samples pushed along the learned probability flow
-  bool reverse_from_prior = false;      ///< start the reverse SDE from the stationary law instead of p_T samples
-  int reverse_steps = 1000;             ///< Euler-Maruyama steps of the reverse SDE (0: skip generation)
   bool force = false, quiet = false;
   std::string command_line;
 };
 
-/// scorefit physics: probability current, entropy and entropy production of a learned score.
-struct PhysicsOptions {
+/// scorefit physics: probability current, entropy and entropy production of a learned score
+/// (eval/physics_report.hpp).
+struct PhysicsOptions : eval::PhysicsOptions {
   std::string model, data, ensemble, output;
-  std::vector<double> times;        ///< empty: the snapshot times in the trained range (at most ~21)
-  int flow_samples = 2000;          ///< held-out samples pushed along the probability flow
-  std::string density = "ensemble"; ///< grid density for j = p v: ensemble (histogram) | score (learned)
-  std::vector<double> lo, hi;       ///< grid corners (default: the data's range, padded 5%)
-  std::vector<int> n;               ///< grid points per coordinate (default 201 in 1D, 81 in 2D)
-  double fd_step = 1e-2;            ///< finite-difference step of the score Jacobian (div v)
-  int threads = 0;
   bool force = false, quiet = false;
   std::string command_line;
 };
@@ -116,26 +80,8 @@ int run_grid(const GridOptions& opt);
 int run_compare(const CompareOptions& opt);
 int run_physics(const PhysicsOptions& opt);
 
-/// The stepper that advances stored snapshots to a training time s (within one snapshot
-/// interval, at the simulation dt): stochastic Heun (weak order 2) for additive noise, else
-/// Euler-Maruyama. One stepper per model keeps the number of template instantiations - and the
-/// build time - small; the simulation's own stepper is recorded in the file but not needed here.
-template <class M, class F>
-void with_sampler_stepper(F&& f) {
-  if constexpr (Heun::supports<M>)
-    f(Heun{});
-  else
-    f(EulerMaruyama{});
-}
-
 // shared by the subcommands
-void add_training_flags(CLI::App* app, TrainOptions& t);
-score::FitOptions make_fit_options(const TrainOptions& o);
-std::vector<app::ParamValue> to_params(const std::map<std::string, double>& m);
-/// The network of a score model file with its EMA weights (what evaluation uses).
-nn::Mlp<float> load_network(const score::ScoreModelFile& f);
-/// Loads every snapshot of an ensemble into memory.
-score::EnsembleData load_ensemble(const io::EnsembleReader& r);
+void add_training_flags(CLI::App* app, score::TrainingConfig& t);
 /// Dispatches to the subcommand that was parsed.
 int run(const Options& opt);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sdescore/core/model.hpp"
+#include "sdescore/score/holdout.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore::score {
@@ -46,14 +47,11 @@ class EnsembleSource {
   static constexpr int D = M::state_dim;
   using State = Vec<double, D>;
 
-  /// paths with index % holdout_every == holdout_every - 1 are held out (0: none held out)
+  /// held-out paths follow score/holdout.hpp (every holdout_every-th path; 0: none held out)
   EnsembleSource(const M& model, St stepper, const EnsembleData& data, int holdout_every, bool held_out)
       : model_(model), stepper_(stepper), data_(&data) {
     data.validate(D);
-    for (int p = 0; p < data.n_paths(); ++p) {
-      const bool is_held = holdout_every > 0 && p % holdout_every == holdout_every - 1;
-      if (is_held == held_out) paths_.push_back(p);
-    }
+    paths_ = split_paths(data.n_paths(), holdout_every, held_out);  // the one hold-out rule (holdout.hpp)
     if (paths_.empty()) throw ConfigError("ensemble: no paths left for " + std::string(held_out ? "evaluation" : "training"));
   }
 

@@ -71,6 +71,16 @@ struct FitState {
   double max_jitter = 0;
 };
 
+/// The library's default optimiser settings (the single source of the defaults that
+/// `scorefit train`, TrainingConfig and the Python module show): Adam with global-norm clipping
+/// at 1, peak learning rate 2e-3 after 200 warm-up steps, cosine decay to 1e-5 over the run,
+/// EMA decay 0.999.
+inline nn::TrainerOptions default_trainer_options() {
+  nn::TrainerOptions t;
+  t.schedule = nn::LrSchedule::warmup_cosine(2e-3, 200, 5000, 1e-5);
+  return t;
+}
+
 struct FitOptions {
   Objective objective = Objective::local_dsm;
   long steps = 5000;
@@ -86,7 +96,7 @@ struct FitOptions {
   double t_min = -1, t_max = -1;  ///< < 0: first snapshot + Delta_max (or + 1% of the span), last snapshot
   int holdout_every = 10;         ///< every 10th path is held out for evaluation
   nn::Architecture arch{};        ///< input_dim / output_dim are set from the model
-  nn::TrainerOptions trainer{};
+  nn::TrainerOptions trainer = default_trainer_options();  ///< cosine total_steps follows `steps`
   std::uint64_t seed = 1;
   int log_every = 50;             ///< loss-curve resolution (steps averaged per point)
   long checkpoint_every = 0;      ///< > 0: call on_checkpoint every this many steps (a multiple of log_every)
@@ -133,6 +143,17 @@ struct FitResult {
   double max_jitter = 0;  ///< largest Cholesky jitter used by any kernel (hypoelliptic models)
 };
 
+/// The training time range [t_min, t_max] fit_score uses on snapshots spanning [t_first, t_last]:
+/// opt.t_min / opt.t_max where given (>= 0), else t_first + min(Delta, 1% of the span) (Delta:
+/// the fixed step, or Delta_max of the error-controlled ladder) and t_last.
+inline std::pair<double, double> default_training_range(const FitOptions& opt, double t_first, double t_last) {
+  const double span = t_last - t_first;
+  const double t_min = opt.t_min >= 0 ? opt.t_min
+                                       : t_first + (opt.schedule.kind == "fixed" ? std::min(opt.schedule.delta, 0.01 * span)
+                                                                                  : std::min(opt.schedule.delta_max, 0.01 * span));
+  return {t_min, opt.t_max >= 0 ? opt.t_max : t_last};
+}
+
 /// Trains on `data` for the model and stepper given (the stepper advances snapshots to s).
 /// `on_checkpoint` is called every opt.checkpoint_every steps (not after the last) with the
 /// state so far; `opt.resume` continues a run from such a state. With opt.stop_at or
@@ -153,11 +174,9 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   const double span = src.t_last() - src.t_first();
   if (!(span > 0)) throw ConfigError("the ensemble needs at least two snapshot times to train on a time range");
   const FitState* const resume = opt.resume.get();
-  const double t_min = resume ? resume->t_min
-                       : opt.t_min >= 0 ? opt.t_min
-                                        : src.t_first() + (opt.schedule.kind == "fixed" ? std::min(opt.schedule.delta, 0.01 * span)
-                                                                                        : std::min(opt.schedule.delta_max, 0.01 * span));
-  const double t_max = resume ? resume->t_max : opt.t_max >= 0 ? opt.t_max : src.t_last();
+  const auto range = default_training_range(opt, src.t_first(), src.t_last());
+  const double t_min = resume ? resume->t_min : range.first;
+  const double t_max = resume ? resume->t_max : range.second;
   if (!(t_min > src.t_first()) || !(t_max > t_min) || t_max > src.t_last() + 1e-12)
     throw ConfigError("time range [t_min, t_max] = [" + detail::fmt_double(t_min) + ", " + detail::fmt_double(t_max) +
                       "] is invalid: it must satisfy " + detail::fmt_double(src.t_first()) + " < t_min < t_max <= " +
@@ -168,7 +187,10 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   opt.arch.output_dim = D;
   if (opt.arch.time.t_max <= 0 || opt.arch.time.t_max < t_max) opt.arch.time.t_max = t_max;
   opt.trainer.seed = opt.seed;
-  if (opt.trainer.schedule.decay == nn::LrSchedule::Decay::cosine) opt.trainer.schedule.total_steps = opt.steps;
+  if (opt.trainer.schedule.decay == nn::LrSchedule::Decay::cosine) {
+    opt.trainer.schedule.total_steps = opt.steps;  // a warm-up longer than the run is cut to fit it
+    opt.trainer.schedule.warmup_steps = std::min<std::int64_t>(opt.trainer.schedule.warmup_steps, std::max(0L, opt.steps - 1));
+  }
   FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0};
   long first_step = 0;
   double seconds_before = 0;
@@ -298,8 +320,8 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
 /// Held-out ISM value (method.md 4.3): mean of |s|^2 + 2 div s over held-out samples of p_t at
 /// the given times (exact divergence, EMA weights). Lower is better; it needs no reference.
 template <SdeModel M, class St>
-double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const EnsembleData& data, int holdout_every,
-                   const std::vector<double>& times, int per_time, std::uint64_t seed) {
+double heldout_ism(const nn::Mlp<float>& net, const M& model, St stepper, const EnsembleData& data, int holdout_every,
+                   const std::vector<double>& times, int per_time, std::uint64_t seed, int threads) {
   constexpr int D = M::state_dim;
   EnsembleSource<M, St> src(model, stepper, data, holdout_every, true);
   std::mt19937_64 rng(seed);
@@ -311,10 +333,16 @@ double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const Ense
       y.row(i) = src.sample(times[k], rng).transpose();
       t(i) = times[k];
     }
-  const auto net = tr.ema_model();
-  const Eigen::MatrixXd s = net.evaluate(y, t, Eigen::VectorXd(), tr.options().threads);
-  const Eigen::VectorXd dv = net.divergence(y, t, Eigen::VectorXd(), tr.options().threads);
+  const Eigen::MatrixXd s = net.evaluate(y, t, Eigen::VectorXd(), threads);
+  const Eigen::VectorXd dv = net.divergence(y, t, Eigen::VectorXd(), threads);
   return (s.rowwise().squaredNorm() + 2 * dv).mean();
+}
+
+/// The same for a trainer's EMA weights.
+template <SdeModel M, class St>
+double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const EnsembleData& data, int holdout_every,
+                   const std::vector<double>& times, int per_time, std::uint64_t seed) {
+  return heldout_ism(tr.ema_model(), model, stepper, data, holdout_every, times, per_time, seed, tr.options().threads);
 }
 
 }  // namespace sdescore::score

@@ -32,7 +32,7 @@ struct ScheduleOptions {
   std::string kind = "error-controlled";
   double delta = 0.01;        ///< fixed: Delta
   double delta_min = 1e-3;    ///< error-controlled ladder [delta_min, delta_max], geometric
-  double delta_max = 0.1;
+  double delta_max = 0.05;   ///< the one default (the CLI and Python read it from here)
   int ladder = 12;
   double tolerance = 0.05;    ///< lambda
   int grid = 64;              ///< number of grid times over [t_min, t_max]
