@@ -8,6 +8,7 @@
 
 #include "apps/common/cli.hpp"
 #include "scorefit.hpp"
+#include "sdescore/io/atomic.hpp"
 
 namespace sdescore::scorefit {
 
