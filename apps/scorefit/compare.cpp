@@ -185,6 +185,10 @@ int run_compare(const CompareOptions& o) {
 
   app::visit_model(info.model, to_params(info.model_parameters), [&](auto& model) {
     using M = std::decay_t<decltype(model)>;
+    if constexpr (!is_additive_v<M>) {  // the probability flow is implemented for additive noise
+      throw ConfigError("compare: model " + modelfile::model_label(model) +
+                        " has state-dependent noise; compare (flows, references) supports additive noise only");
+    } else {
     constexpr int D = M::state_dim;
     dim = D;
     with_sampler_stepper<M>([&](auto stepper) {
@@ -402,6 +406,7 @@ int run_compare(const CompareOptions& o) {
           runs.push_back(std::move(r));
         }
     });
+    }  // is_additive_v<M>
   });
 
   // ---- HDF5 report ----

@@ -101,6 +101,10 @@ int run_physics(const PhysicsOptions& o) {
 
   app::visit_model(f.data.model, to_params(f.data.model_parameters), [&](auto& model) {
     using M = std::decay_t<decltype(model)>;
+    if constexpr (!is_additive_v<M>) {  // the flow's log-density needs div v, implemented for additive noise
+      throw ConfigError("physics: model " + modelfile::model_label(model) +
+                        " has state-dependent noise; physics supports additive noise only (eval/probability_flow.hpp)");
+    } else {
     constexpr int D = M::state_dim;
     dim = D;
     std::vector<int> held;
@@ -225,6 +229,7 @@ int run_physics(const PhysicsOptions& o) {
         g_current_l1.push_back((p.asDiagonal() * V).rowwise().norm().sum() * grid.cell_volume());
       }
     }
+    }  // is_additive_v<M>
   });
 
   io::AtomicFile file(o.output, o.force);
