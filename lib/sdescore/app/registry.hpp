@@ -17,6 +17,9 @@ namespace sdescore::app {
 using ModelTypes = std::tuple<models::DoubleWell, models::OU1, models::OU2, models::ActiveSwimmer,
                               models::ActiveBrownian2D, models::UnderdampedLangevin, models::OverdampedLangevin1D,
                               models::OverdampedLangevin2D>;
+/// The model types whose training, study and physics templates are compiled once each, in units of
+/// their own (lib/sdescore/{score,eval}/instantiate): the built-ins and the model-file shapes.
+using InstantiatedModelTypes = decltype(std::tuple_cat(std::declval<ModelTypes>(), std::declval<modelfile::FileShapes>()));
 using StepperTypes = std::tuple<EulerMaruyama, Milstein, Heun, BAOAB, LocalLinearization>;
 
 /// A named parameter override, as given on the command line (`name=value`).

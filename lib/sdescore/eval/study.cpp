@@ -11,8 +11,8 @@
 
 namespace sdescore::eval {
 
-static_assert(std::tuple_size_v<app::ModelTypes> == SDESCORE_MODEL_COUNT,
-              "app::ModelTypes changed: set SDESCORE_MODEL_COUNT in lib/CMakeLists.txt to its size (one instantiation unit per model)");
+static_assert(std::tuple_size_v<app::InstantiatedModelTypes> == SDESCORE_MODEL_COUNT,
+              "app::InstantiatedModelTypes changed: set SDESCORE_MODEL_COUNT in lib/CMakeLists.txt to its size (one instantiation unit per model)");
 
 void StudyOptions::validate() const {
   if (seeds.empty()) throw ConfigError("compare: the list of seeds is empty: give at least one seed");

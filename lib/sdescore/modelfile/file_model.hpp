@@ -52,7 +52,9 @@ struct FileModel {
   std::vector<double> params;
 
   FileModel() = default;
-  explicit FileModel(std::shared_ptr<const LoadedModel> l) : lib(std::move(l)) {
+  explicit FileModel(std::shared_ptr<const LoadedModel> l)
+      : lib(std::move(l)), drift_fn_(lib->code.drift), diffusion_fn_(lib->code.diffusion),
+        const_g_(lib->spec.diffusion_constant) {
     for (const auto& p : lib->spec.params) params.push_back(p.default_value);
     if (lib->spec.diffusion_constant) {
       Vec<double, D> y0 = Vec<double, D>::Zero();
@@ -88,7 +90,7 @@ struct FileModel {
     static_assert(order >= 0, "FileModel::drift: scalar must be double or (nested) Eigen::AutoDiffScalar of double");
     if constexpr (order == 0) {
       Vec<double, D> f;
-      lib->code.drift(y.data(), t, params.data(), f.data());
+      drift_fn_(y.data(), t, params.data(), f.data());  // the hot call: pointer held here, not behind lib
       return f;
     } else {
       constexpr int N = D + 1;
@@ -119,9 +121,9 @@ struct FileModel {
     constexpr int order = detail::AdOrder<S>::value;
     static_assert(order == 0 || order == 1, "FileModel::diffusion: scalar must be double or Eigen::AutoDiffScalar of double");
     if constexpr (order == 0) {
-      if (lib->spec.diffusion_constant) return from_row_major(g_const_);
+      if (const_g_) return from_row_major(g_const_);  // no variable, no t: evaluated once per parameter set
       std::array<double, D * Mn> g{};
-      lib->code.diffusion(y.data(), t, params.data(), g.data());
+      diffusion_fn_(y.data(), t, params.data(), g.data());
       return from_row_major(g);
     } else {
       constexpr int N = D + 1;
@@ -144,6 +146,9 @@ struct FileModel {
   }
 
  private:
+  DriftFn drift_fn_ = nullptr;
+  DriftFn diffusion_fn_ = nullptr;
+  bool const_g_ = false;
   std::array<double, D * Mn> g_const_{};
 
   static Mat<double, D, Mn> from_row_major(const std::array<double, D * Mn>& g) {

@@ -125,11 +125,11 @@ void adopt_recorded_model(const Info& info, const std::string& where) {
   const std::string* text = it == info.extra.end() ? nullptr : std::get_if<std::string>(&it->second);
   if (!text)
     throw IoError(where + " records the model '" + info.model + "' but not its text (attribute " + std::string(kTextAttr) + ")");
-  if (find_loaded(info.model)) return;
-  const std::string hash = content_hash(*text);
+  const std::string hash = content_hash(*text);  // checked even when the model is already loaded
   if (info.model.size() < 16 || info.model.compare(info.model.size() - 16, 16, hash.substr(0, 16)) != 0)
     throw IoError(where + ": the stored model file text does not match the recorded model '" + info.model +
                   "' (content hash " + hash.substr(0, 16) + "): the file was altered");
+  if (find_loaded(info.model)) return;
   const auto lm = load_model_text(*text, where + " (stored model file)");
   if (lm->spec.key() != info.model)
     throw IoError(where + ": the stored model file defines '" + lm->spec.key() + "', not the recorded '" + info.model + "'");

@@ -6,8 +6,8 @@
 
 namespace sdescore::score {
 
-static_assert(std::tuple_size_v<app::ModelTypes> == SDESCORE_MODEL_COUNT,
-              "app::ModelTypes changed: set SDESCORE_MODEL_COUNT in lib/CMakeLists.txt to its size (one instantiation unit per model)");
+static_assert(std::tuple_size_v<app::InstantiatedModelTypes> == SDESCORE_MODEL_COUNT,
+              "app::InstantiatedModelTypes changed: set SDESCORE_MODEL_COUNT in lib/CMakeLists.txt to its size (one instantiation unit per model)");
 
 TrainingData load_training_data(const std::filesystem::path& file, const std::string& ensemble) {
   io::EnsembleReader r(file, ensemble);

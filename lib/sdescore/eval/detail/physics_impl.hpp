@@ -1,6 +1,7 @@
 #pragma once
 // Definition of compute_physics_for (eval/physics_report.hpp), included only by the per-model
 // instantiation units (eval/instantiate/).
+#include "sdescore/modelfile/visit.hpp"
 #include <algorithm>
 #include <limits>
 
@@ -47,7 +48,7 @@ inline std::vector<int> pick_snapshots(const score::EnsembleData& data, std::vec
 }  // namespace detail
 
 template <SdeModel M>
-PhysicsResult compute_physics_for(const M& model, const score::ScoreModel& fit, const score::TrainingData& td, const PhysicsOptions& o,
+PhysicsResult compute_physics_impl(const M& model, const score::ScoreModel& fit, const score::TrainingData& td, const PhysicsOptions& o,
                                   const std::function<void()>& poll_fn) {
   constexpr int D = M::state_dim;
   using sdescore::detail::fmt_double;
@@ -208,6 +209,18 @@ PhysicsResult compute_physics_for(const M& model, const score::ScoreModel& fit, 
     }
   }
   return r;
+}
+
+/// The flow's log-density needs div v, implemented for additive noise (eval/probability_flow.hpp):
+/// a model with state-dependent noise (a model file) is refused.
+template <SdeModel M>
+PhysicsResult compute_physics_for(const M& model, const score::ScoreModel& fit, const score::TrainingData& td, const PhysicsOptions& o,
+                                  const std::function<void()>& poll_fn) {
+  if constexpr (!is_additive_v<M>)
+    throw ConfigError("physics: model " + modelfile::model_label(model) +
+                      " has state-dependent noise; physics supports additive noise only (eval/probability_flow.hpp)");
+  else
+    return compute_physics_impl(model, fit, td, o, poll_fn);
 }
 
 }  // namespace sdescore::eval

@@ -1,6 +1,7 @@
 #pragma once
 // Definition of run_study_for (eval/study.hpp), included only by the per-model instantiation
 // units (eval/instantiate/) so each model's study is compiled once.
+#include "sdescore/modelfile/visit.hpp"
 #include <chrono>
 #include <cstdio>
 #include <limits>
@@ -83,7 +84,7 @@ void set_fp_start(reference::FokkerPlanckSolver<M>& fp, const reference::GridSpe
 }  // namespace detail
 
 template <SdeModel M>
-StudyResult run_study_for(const M& model, const StudyOptions& o, const score::TrainingData& td, const StudyControl& control) {
+StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::TrainingData& td, const StudyControl& control) {
   using Clock = std::chrono::steady_clock;
   constexpr int D = M::state_dim;
   o.validate();
@@ -277,6 +278,17 @@ StudyResult run_study_for(const M& model, const StudyOptions& o, const score::Tr
       out.runs.push_back(std::move(r));
     }
   return out;
+}
+
+/// The study needs the probability flow and the Fokker-Planck references, implemented for
+/// additive noise: a model with state-dependent noise (a model file) is refused.
+template <SdeModel M>
+StudyResult run_study_for(const M& model, const StudyOptions& o, const score::TrainingData& td, const StudyControl& control) {
+  if constexpr (!is_additive_v<M>)
+    throw ConfigError("compare: model " + modelfile::model_label(model) +
+                      " has state-dependent noise; compare (flows, references) supports additive noise only");
+  else
+    return run_study_impl(model, o, td, control);
 }
 
 }  // namespace sdescore::eval
