@@ -40,8 +40,9 @@ double fine_step_error(const M& m, const Vec<double, M::state_dim>& y, double s,
 
 TEST_CASE("error-controlled schedule: the step-doubling estimate tracks the fine-step local error") {
   const models::DoubleWell dw;
-  // states across the double well: near the barrier, in the wells, on the steep walls
-  for (double x : {0.0, 0.5, -1.0, 1.3, -1.8}) {
+  // states across the double well: near the barrier, in the wells, on the steep walls (not x = 0
+  // itself: by symmetry both errors are at round-off there, 1e-14, and their ratio is noise)
+  for (double x : {0.2, 0.5, -1.0, 1.3, -1.8}) {
     const Vec<double, 1> y(x);
     std::vector<double> est, truth;
     for (double d : {0.0125, 0.025, 0.05, 0.1}) {
