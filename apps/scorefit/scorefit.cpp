@@ -210,8 +210,7 @@ void apply_saved_settings(const score::ScoreModelFile& f, const std::string& pat
   };
   auto num = [&](const char* key) { return lookup(f.config, key); };
   auto text = [&](const char* key) { return lookup(f.config_text, key); };
-  if (f.raw_parameters.empty() || f.adam_m.empty() || f.adam_v.empty())
-    throw IoError("score model file " + path + " has no optimiser state (raw weights and Adam moments): it cannot be resumed");
+  score::require_resumable(f, path);
   const long planned = static_cast<long>(num("steps"));
   if (!o.steps_given) {
     if (f.steps_done >= planned)

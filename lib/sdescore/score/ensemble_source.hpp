@@ -3,10 +3,10 @@
 // "where y_s comes from"): take the latest snapshot t_k <= tau and advance it to tau with the
 // model's own stepper. Paths are split into a training part and a held-out part by path index,
 // so evaluation never sees training paths.
-#include <random>
 #include <vector>
 
 #include "sdescore/core/model.hpp"
+#include "sdescore/random/draws.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore::score {
@@ -66,15 +66,10 @@ class EnsembleSource {
   }
 
   /// One sample of p_tau: a random training path's snapshot advanced to tau.
-  template <class Rng>
-  State sample(double tau, Rng& rng) const {
-    std::uniform_int_distribution<int> pick(0, n_paths() - 1);
-    return sample_path(paths_[pick(rng)], tau, rng);
-  }
+  State sample(double tau, random::KeyedDraws& rng) const { return sample_path(paths_[rng.uniform_int(n_paths())], tau, rng); }
 
   /// Path p's snapshot before tau, advanced to tau with steps of at most the simulation dt.
-  template <class Rng>
-  State sample_path(int p, double tau, Rng& rng) const {
+  State sample_path(int p, double tau, random::KeyedDraws& rng) const {
     const int k = snapshot_before(tau);
     State y = data_->states[k].row(p).transpose();
     double t = data_->times[k];
@@ -82,10 +77,9 @@ class EnsembleSource {
     if (gap > 1e-12) {
       const int n = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
       const double h = gap / n, sh = std::sqrt(h);
-      std::normal_distribution<double> nd;
       Vec<double, St::template noise_dim<M>> dW;
       for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * nd(rng);
+        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * rng.normal();
         stepper_.do_step(model_, y, t + i * h, h, dW);
       }
     }

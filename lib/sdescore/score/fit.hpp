@@ -10,11 +10,10 @@
 #include <functional>
 #include <memory>
 #include <numeric>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "sdescore/nn/detail/rng.hpp"
+#include "sdescore/random/draws.hpp"
 #include "sdescore/nn/trainer.hpp"
 #include "sdescore/score/local_dsm.hpp"
 
@@ -151,7 +150,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     throw ConfigError("time range [t_min, t_max] = [" + detail::fmt_double(t_min) + ", " + detail::fmt_double(t_max) +
                       "] is invalid: it must satisfy " + detail::fmt_double(src.t_first()) + " < t_min < t_max <= " +
                       detail::fmt_double(src.t_last()) + " (the ensemble's snapshot times)");
-  StepSchedule sch = resume ? resume->schedule : build_schedule(src, t_min, t_max, opt.schedule, opt.seed ^ 0xabcdefull);
+  StepSchedule sch = resume ? resume->schedule : build_schedule(src, t_min, t_max, opt.schedule, random::derive_seed(opt.seed, "score-schedule"));
 
   opt.arch.input_dim = D;
   opt.arch.output_dim = D;
@@ -181,12 +180,12 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   // by pool index, each refresh by its refresh count, each batch by its step. A resumed run can
   // therefore rebuild the exact pools in use and continue with the exact draws.
   enum : std::uint64_t { initial_pool = 1, refreshed_pool = 2, batch_draws = 3 };
-  auto stream = [&](std::uint64_t purpose, std::uint64_t index) {
-    return std::mt19937_64(nn::detail::random_bits(opt.seed, purpose, index));
-  };
-  std::uniform_real_distribution<double> ut(t_min, t_max);
+  const std::uint64_t purpose_seed[] = {0, random::derive_seed(opt.seed, "score-initial-pool"),
+                                         random::derive_seed(opt.seed, "score-refreshed-pool"),
+                                         random::derive_seed(opt.seed, "score-batch")};
+  auto stream = [&](std::uint64_t purpose, std::uint64_t index) { return random::KeyedDraws(purpose_seed[purpose], index); };
   const bool regression = opt.objective == Objective::local_dsm || opt.objective == Objective::dsm;
-  auto make_pool = [&](double t, std::mt19937_64& rng) {
+  auto make_pool = [&](double t, random::KeyedDraws& rng) {
     if (opt.objective == Objective::local_dsm)
       return make_local_dsm_pool(src, sch, t, opt.pool_size, opt.weight, opt.lin, rng);
     if (opt.objective == Objective::dsm) return make_dsm_pool(src, t, opt.pool_size, opt.weight, rng);
@@ -199,7 +198,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   };
   auto refreshed = [&](std::uint64_t q) {  // the q-th refresh (0-based) replaces pool q % n_pools
     auto rng = stream(refreshed_pool, q);
-    const double t = ut(rng);
+    const double t = rng.uniform(t_min, t_max);
     return make_pool(t, rng);
   };
   std::vector<KernelPool<D>> pools;
@@ -234,7 +233,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     auto rng = stream(batch_draws, static_cast<std::uint64_t>(step));
     // G distinct pools
     std::iota(order.begin(), order.end(), 0);
-    for (int g = 0; g < opt.groups; ++g) std::swap(order[g], order[g + std::uniform_int_distribution<int>(0, opt.n_pools - 1 - g)(rng)]);
+    for (int g = 0; g < opt.groups; ++g) std::swap(order[g], order[g + rng.uniform_int(opt.n_pools - g)]);
     std::vector<const KernelPool<D>*> chosen;
     for (int g = 0; g < opt.groups; ++g) chosen.push_back(&pools[order[g]]);
     nn::StepStats st;
@@ -244,10 +243,9 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     } else {
       for (int g = 0, i = 0; g < opt.groups; ++g) {
         const auto& P = *chosen[g];
-        std::uniform_int_distribution<int> pick(0, P.size() - 1);
         const double wt = P.lambda.trace() / D;
         for (int k = 0; k < per; ++k, ++i) {
-          y.row(i) = P.ys[pick(rng)].transpose();
+          y.row(i) = P.ys[rng.uniform_int(P.size())].transpose();
           tt(i) = P.t;
           w(i) = wt;
         }
@@ -288,7 +286,7 @@ double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const Ense
                    const std::vector<double>& times, int per_time, std::uint64_t seed) {
   constexpr int D = M::state_dim;
   EnsembleSource<M, St> src(model, stepper, data, holdout_every, true);
-  std::mt19937_64 rng(seed);
+  random::KeyedDraws rng(random::derive_seed(seed, "score-heldout-ism"), 0);
   const int n = per_time * static_cast<int>(times.size());
   Eigen::MatrixXd y(n, D);
   Eigen::VectorXd t(n);

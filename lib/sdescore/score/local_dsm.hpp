@@ -7,7 +7,6 @@
 // y_s^j of p_s with their kernels N(m_j, Sigma_j), and Lambda(t) from the schedule. A batch takes
 // G pools ("time groups") and B/G samples y_t from each; the multi-sample target of a y_t uses the
 // pool's samples as its reference set (always including the sample that generated y_t).
-#include <random>
 #include <vector>
 
 #include "sdescore/linearize/gaussian_transition.hpp"
@@ -84,9 +83,9 @@ Mat<double, D, D> weight_matrix(WeightKind w, const Mat<double, D, D>& sigma_bar
 }
 
 /// A local-DSM pool at time t: `size` samples of p_s, s = max(t - Delta(t), t_first).
-template <SdeModel M, class St, class Rng>
+template <SdeModel M, class St>
 KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, const StepSchedule& sch, double t,
-                                            int size, WeightKind w, const LinearizationOptions& lin, Rng& rng) {
+                                            int size, WeightKind w, const LinearizationOptions& lin, random::KeyedDraws& rng) {
   constexpr int D = M::state_dim;
   KernelPool<D> pool;
   pool.t = t;
@@ -104,8 +103,8 @@ KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, c
 
 /// A DSM pool (linear models): s is the first snapshot, Delta = t - t_first, and the linearised
 /// kernel is the exact transition.
-template <SdeModel M, class St, class Rng>
-KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, Rng& rng) {
+template <SdeModel M, class St>
+KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, random::KeyedDraws& rng) {
   constexpr int D = M::state_dim;
   KernelPool<D> pool;
   pool.t = t;
@@ -184,8 +183,8 @@ struct TargetOptions {
 };
 
 /// Draws `per_pool` points y_t from each pool (ys[j] -> N(m_j, Sigma_j)) and their targets.
-template <int D, class Rng>
-Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, Rng& rng) {
+template <int D>
+Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, random::KeyedDraws& rng) {
   if (opt.reference_size < 1)
     throw ConfigError("reference_size R = " + std::to_string(opt.reference_size) + " is invalid: it must be >= 1");
   const int B = per_pool * static_cast<int>(pools.size());
@@ -196,19 +195,17 @@ Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, c
   b.lambda.resize(B, D * D);
   std::vector<int> gen(B), pool_of(B);
   std::vector<Vec<double, D>> eps(B);
-  std::normal_distribution<double> nd;
   // all random draws first, sequentially: deterministic for a seed whatever the thread count
   for (int g = 0, i = 0; g < static_cast<int>(pools.size()); ++g) {
     const auto& P = *pools[g];
-    std::uniform_int_distribution<int> pick(0, P.size() - 1);
     for (int k = 0; k < per_pool; ++k, ++i) {
       pool_of[i] = g;
       if (opt.antithetic && k % 2 == 1) {
         gen[i] = gen[i - 1];
         eps[i] = -eps[i - 1];
       } else {
-        gen[i] = pick(rng);
-        for (int c = 0; c < D; ++c) eps[i](c) = nd(rng);
+        gen[i] = rng.uniform_int(P.size());
+        for (int c = 0; c < D; ++c) eps[i](c) = rng.normal();
       }
     }
   }
