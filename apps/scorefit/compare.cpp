@@ -197,7 +197,7 @@ int run_compare(const CompareOptions& o) {
       // evaluation times: snapshot times inside the training range
       score::EnsembleSource<M, St> held(model, stepper, data, base.holdout_every > 0 ? base.holdout_every : 10, true);
       const double span = data.times.back() - data.times.front();
-      const double t_lo = base.t_min >= 0 ? base.t_min : data.times.front() + std::min(base.schedule.delta_max, 0.01 * span);
+      const double t_lo = base.t_min >= 0 ? base.t_min : data.times.front() + score::default_t_min_offset(base.schedule, span);
       const double t_hi = base.t_max >= 0 ? base.t_max : data.times.back();
       std::vector<int> snap_idx;
       auto nearest = [&](double t) {

@@ -364,7 +364,7 @@ int run_train(const TrainOptions& given) {
           model, stepper, data, fo,
           [&](const score::FitProgress& p) {
             char buf[64];
-            std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
+            std::snprintf(buf, sizeof buf, "loss %.4g  ESS %.1f", p.loss, p.ess);
             bar.update(static_cast<double>(p.step), buf);
           },
           {}, checkpoint);

@@ -20,12 +20,12 @@ namespace sdescore::scorefit {
 struct TrainOptions {
   std::string data, ensemble, output;
   std::string objective = "local-dsm";
-  long steps = 5000;
-  int batch = 512, groups = 8, pool_size = 1024, n_pools = 64, reference_size = 1024;
+  long steps = score::FitOptions{}.steps;  // default values live in the library (FitOptions)
+  int batch = 512, groups = 8, pool_size = 1024, n_pools = 64, reference_size = score::TargetOptions{}.reference_size;
   bool antithetic = false;
   std::string weight = "covariance";
-  std::string schedule = "error-controlled";
-  double delta = 0.01, delta_min = 1e-3, delta_max = 0.05, tolerance = 0.05;
+  std::string schedule = score::ScheduleOptions{}.kind;
+  double delta = score::ScheduleOptions{}.delta, delta_min = 1e-3, delta_max = 0.05, tolerance = 0.05;
   bool no_ito = false;
   double t_min = -1, t_max = -1;
   int holdout_every = 10;

@@ -52,13 +52,17 @@ class KeyedDraws {
     return buf_[nz_++];
   }
 
+  /// A fresh seed for a family of child sequences (e.g. KeyedDraws(fork(), i) for sample i,
+  /// drawn in parallel): the n-th fork of (seed, stream) is a pure function of them and n.
+  std::uint64_t fork() { return splitmix64(splitmix64(seed_ ^ 0x6A09E667F3BCC909ull) ^ splitmix64((stream_ << 24) + ++nf_)); }
+
   std::uint64_t seed() const { return seed_; }
   std::uint64_t stream() const { return stream_; }
 
  private:
   static constexpr int kBlock = 32;
   std::uint64_t seed_, stream_;
-  std::uint64_t nu_ = 0, nb_ = 0;
+  std::uint64_t nu_ = 0, nb_ = 0, nf_ = 0;
   int nz_ = kBlock;
   std::array<double, kBlock> buf_{};
 };

@@ -68,6 +68,19 @@ class EnsembleSource {
   /// One sample of p_tau: a random training path's snapshot advanced to tau.
   State sample(double tau, random::KeyedDraws& rng) const { return sample_path(paths_[rng.uniform_int(n_paths())], tau, rng); }
 
+  /// n independent samples of p_tau, drawn in parallel: sample j uses KeyedDraws(rng.fork(), j),
+  /// so the result does not depend on the thread count.
+  std::vector<State> sample_many(double tau, int n, random::KeyedDraws& rng) const {
+    std::vector<State> ys(static_cast<std::size_t>(std::max(n, 0)));
+    const std::uint64_t key = rng.fork();
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < n; ++j) {
+      random::KeyedDraws r(key, static_cast<std::uint64_t>(j));
+      ys[j] = sample(tau, r);
+    }
+    return ys;
+  }
+
   /// Path p's snapshot before tau, advanced to tau with steps of at most the simulation dt.
   State sample_path(int p, double tau, random::KeyedDraws& rng) const {
     const int k = snapshot_before(tau);

@@ -54,8 +54,9 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
   for (const auto& [k, v] : f.config_text) tr.set_attr(k, v);
   if (!f.curve.empty()) {
     std::vector<std::int64_t> step;
-    std::vector<double> loss, lr, secs;
+    std::vector<double> loss, lr, secs, ess;
     for (const auto& p : f.curve) {
+      ess.push_back(p.ess);
       step.push_back(p.step);
       loss.push_back(p.loss);
       lr.push_back(p.lr);
@@ -67,6 +68,7 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
     lc.write_array("loss", std::span<const double>(loss), {n}, {"step"});
     lc.write_array("learning_rate", std::span<const double>(lr), {n}, {"step"});
     lc.write_array("seconds", std::span<const double>(secs), {n}, {"step"});
+    lc.write_array("ess", std::span<const double>(ess), {n}, {"step"});
   }
 
   io::Group sc = sm.require_group("schedule");
@@ -150,7 +152,10 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
     const auto loss = lc.read_array<double>("loss");
     const auto lr = lc.read_array<double>("learning_rate");
     const auto secs = lc.read_array<double>("seconds");
-    for (std::size_t i = 0; i < step.data.size(); ++i) f.curve.push_back({static_cast<long>(step.data[i]), loss.data[i], lr.data[i], secs.data[i]});
+    std::vector<double> ess(step.data.size(), 1.0);
+    if (lc.has_dataset("ess")) ess = lc.read_array<double>("ess").data;
+    for (std::size_t i = 0; i < step.data.size(); ++i)
+      f.curve.push_back({static_cast<long>(step.data[i]), loss.data[i], lr.data[i], secs.data[i], ess.at(i)});
   }
   io::Group sc = sm.group("schedule");
   f.schedule.kind = sc.attr_string("kind");
