@@ -223,3 +223,55 @@ TEST_CASE("regression: stacked weights of a 2D batch are each sample's own Lambd
     CHECK((W.middleCols(2 * i, 2) - lam).norm() == doctest::Approx(0.0).epsilon(1e-14));
   }
 }
+
+TEST_CASE("1D window: the target over kernels within 6 sd equals the brute-force sum over the whole pool") {
+  // double well, Delta = 0.02: the kernels are narrow against the spread of p_s, so the window
+  // holds a fraction of the pool; the skipped weights are < e^-18 of the nearest one's.
+  const test::GaussianSource<models::DoubleWell> ens(models::DoubleWell{}, 4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(1.0), 0.0, 41);
+  const StepSchedule sch = build_schedule(ens.src, 0.02, 0.04, test::fixed_schedule(0.02, 2), 42);
+  random::KeyedDraws rng(43, 0);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.02, 2000, WeightKind::none, {}, rng);
+  REQUIRE(pool.sorted);
+  REQUIRE(pool.window > 0);
+  for (int i = 0; i < 40; ++i) {
+    const int j = rng.uniform_int(pool.size());
+    const Vec<double, 1> y = pool.mean[j] + pool.chol[j] * Vec<double, 1>(rng.normal());
+    // brute force, written out here from the kernels (not through multi_sample_target)
+    double mx = -1e300;
+    std::vector<double> lw(pool.size());
+    for (int k = 0; k < pool.size(); ++k) {
+      const double r = y(0) - pool.mean[k](0);
+      lw[k] = pool.log_norm[k] - 0.5 * r * pool.prec[k](0, 0) * r;
+      mx = std::max(mx, lw[k]);
+    }
+    double num = 0, den = 0;
+    for (int k = 0; k < pool.size(); ++k) {
+      const double w = std::exp(lw[k] - mx);
+      num += w * -pool.prec[k](0, 0) * (y(0) - pool.mean[k](0));
+      den += w;
+    }
+    double ess = 0;
+    const double got = multi_sample_target<1>(pool, y, j, pool.size(), &ess)(0);
+    CHECK(got == doctest::Approx(num / den).epsilon(5e-5));  // skipped: < 2000 weights of < e^-18 each
+    CHECK(ess >= 1.0);
+  }
+}
+
+TEST_CASE("adaptive multi-sample target: kept where its ESS is large, dropped where the kernels are needle-thin") {
+  const auto ens = ou_source(20000, 44);
+  random::KeyedDraws rng(45, 0);
+  // Delta = 0.3 over 4000 samples: many kernels overlap every point
+  auto wide = make_dsm_pool(ens.src, 0.3, 4000, WeightKind::none, rng);
+  assess_multi_sample(wide, 4000, 1.5, 32, rng);
+  CHECK(wide.multi);
+  CHECK(wide.ess > 50);
+  // Delta = 1e-7 over 64 samples: kernel sd ~ 4e-4 against a sample spacing ~ 0.05
+  auto thin = make_dsm_pool(ens.src, 1e-7, 64, WeightKind::none, rng);
+  assess_multi_sample(thin, 64, 1.5, 32, rng);
+  CHECK_FALSE(thin.multi);
+  CHECK(thin.ess < 1.5);
+  // a batch from the thin pool then carries the single-pair target -L^{-T} eps exactly
+  random::KeyedDraws r2(46, 0);
+  const Batch b = make_batch<1>({&thin}, 16, {.reference_size = 64}, r2);
+  CHECK(b.ess == 1.0);
+}
