@@ -203,7 +203,7 @@ int run_train(const TrainOptions& given) {
   control.time_limit = o.time_limit;
   control.progress = [&](const score::FitProgress& p) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "loss %.4g", p.loss);
+    std::snprintf(buf, sizeof buf, "loss %.4g  ESS %.1f", p.loss, p.ess);
     bar.update(static_cast<double>(p.step), buf);
   };
   control.on_checkpoint = [&](const score::ScoreModel& m) {

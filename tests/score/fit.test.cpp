@@ -1,6 +1,8 @@
 // End to end on OU (exact answer known): every objective recovers the analytic score.
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "sdescore/models/double_well.hpp"
 #include "sdescore/models/ou.hpp"
 #include "sdescore/score/fit.hpp"

@@ -20,7 +20,7 @@ TEST_CASE("Lemma 1: expected local-DSM and ISM parameter gradients agree at fixe
   const double vs = std::exp(-2 * s) * v0 + ou.exact_covariance(s)(0, 0);
   const auto data = test::gaussian_ensemble<1>(200000, Vec<double, 1>(0.0), Mat<double, 1, 1>(vs), s, 21);
   EnsembleSource src(ou, EulerMaruyama{}, data, 0, false);
-  std::mt19937_64 rng(22);
+  random::KeyedDraws rng(22, 0);
   KernelPool<1> pool;
   pool.t = t;
   pool.s = s;

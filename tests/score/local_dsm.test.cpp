@@ -38,7 +38,7 @@ test::GaussianSource<models::ActiveSwimmer> swimmer_source(int n, unsigned long 
 
 TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) = -L^{-T} eps") {
   const auto ens = ou_source(2000, 1);
-  std::mt19937_64 rng(3);
+  random::KeyedDraws rng(3, 0);
   auto pool = make_dsm_pool(ens.src, 0.05, 64, WeightKind::none, rng);
   for (int j = 0; j < 5; ++j) {
     const Vec<double, 1> y = pool.mean[j] + Vec<double, 1>(0.01 * j);
@@ -51,7 +51,7 @@ TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) 
 
 TEST_CASE("multi-sample target is unbiased on OU: with a large reference set it recovers the exact marginal score") {
   const auto ens = ou_source(20000, 2);
-  std::mt19937_64 rng(4);
+  random::KeyedDraws rng(4, 0);
   const double t = 0.3;
   auto pool = make_dsm_pool(ens.src, t, 20000, WeightKind::none, rng);
   const double sd = std::sqrt(std::exp(-2 * t) * v0 + ou.exact_covariance(t)(0, 0));
@@ -70,7 +70,7 @@ TEST_CASE("multi-sample targets reduce the target variance by a measured factor;
   const auto ens = ou_source(50000, 5);
   // s = t - Delta = 0 exactly: the pool's samples are exact p_0 samples
   const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 4), 6);
-  std::mt19937_64 rng(7);
+  random::KeyedDraws rng(7, 0);
   auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 1024, WeightKind::none, {}, rng);
   std::vector<double> mse;
   for (int R : {1, 16, 256, 1024}) {
@@ -94,7 +94,7 @@ TEST_CASE("antithetic pairs cancel the O(1/sqrt(Delta)) target noise of the grad
   // 2 theta y^2 - 2 m eps / sigma - 2 eps^2: the pair average cancels the O(1/sigma) term.
   const test::GaussianSource ens(ou, 64, Vec<double, 1>(m0), Mat<double, 1, 1>(1e-20), 0.0, 5);
   const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 4), 6);
-  std::mt19937_64 rng(7);
+  random::KeyedDraws rng(7, 0);
   auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 64, WeightKind::none, {}, rng);
   auto pair_grad_var = [&](bool anti) {
     Batch b = make_batch<1>({&pool}, 8192, {.reference_size = 1, .antithetic = anti}, rng);
@@ -122,7 +122,7 @@ TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) fro
   models::DoubleWell dw{.a = 1.0, .T = 0.5};
   const test::GaussianSource ens(dw, 4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.36), 0.0, 8);
   const StepSchedule sch = build_schedule(ens.src, 0.2, 0.3, test::fixed_schedule(0.2, 2), 9);
-  std::mt19937_64 rng(10);
+  random::KeyedDraws rng(10, 0);
   auto pool = make_local_dsm_pool(ens.src, sch, 0.2, 4000, WeightKind::covariance, {}, rng);
   // The pointwise optimum of E || s(y_t) - target ||^2_Lambda is E[Lambda target | y_t] / E[Lambda | y_t]:
   // with Lambda = Sigma(y_s) that is a Sigma-weighted average of the conditional scores.
@@ -169,7 +169,7 @@ TEST_CASE("weight rule: a y_s-dependent weight biases the optimum; Lambda(t) fro
 TEST_CASE("hypoelliptic active swimmer: kernels keep both directions and match quadrature; targets match a direct evaluation") {
   const auto ens = swimmer_source(2000, 11);
   const StepSchedule sch = build_schedule(ens.src, 0.01, 0.02, test::fixed_schedule(0.01, 2), 12);
-  std::mt19937_64 rng(13);
+  random::KeyedDraws rng(13, 0);
   auto pool = make_local_dsm_pool(ens.src, sch, 0.01, 256, WeightKind::covariance, {}, rng);
   for (int j = 0; j < pool.size(); ++j) {
     const Mat<double, 2, 2> S = pool.chol[j] * pool.chol[j].transpose();
@@ -256,7 +256,7 @@ TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, a
 TEST_CASE("regression: stacked weights of a 2D batch are each sample's own Lambda (column-major rows are strided)") {
   const auto ens = swimmer_source(500, 31);
   const StepSchedule sch = build_schedule(ens.src, 0.05, 0.5, test::fixed_schedule(0.05, 2), 32);
-  std::mt19937_64 rng(33);
+  random::KeyedDraws rng(33, 0);
   auto p1 = make_local_dsm_pool(ens.src, sch, 0.06, 64, WeightKind::covariance, {}, rng);
   auto p2 = make_local_dsm_pool(ens.src, sch, 0.4, 64, WeightKind::covariance, {}, rng);
   Batch b = make_batch<2>({&p1, &p2}, 8, {.reference_size = 16}, rng);
@@ -267,4 +267,56 @@ TEST_CASE("regression: stacked weights of a 2D batch are each sample's own Lambd
     const auto& lam = (i < 8 ? p1 : p2).lambda;
     CHECK((W.middleCols(2 * i, 2) - lam).norm() == doctest::Approx(0.0).epsilon(1e-14));
   }
+}
+
+TEST_CASE("1D window: the target over kernels within 6 sd equals the brute-force sum over the whole pool") {
+  // double well, Delta = 0.02: the kernels are narrow against the spread of p_s, so the window
+  // holds a fraction of the pool; the skipped weights are < e^-18 of the nearest one's.
+  const test::GaussianSource<models::DoubleWell> ens(models::DoubleWell{}, 4000, Vec<double, 1>(0.0), Mat<double, 1, 1>(1.0), 0.0, 41);
+  const StepSchedule sch = build_schedule(ens.src, 0.02, 0.04, test::fixed_schedule(0.02, 2), 42);
+  random::KeyedDraws rng(43, 0);
+  auto pool = make_local_dsm_pool(ens.src, sch, 0.02, 2000, WeightKind::none, {}, rng);
+  REQUIRE(pool.sorted);
+  REQUIRE(pool.window > 0);
+  for (int i = 0; i < 40; ++i) {
+    const int j = rng.uniform_int(pool.size());
+    const Vec<double, 1> y = pool.mean[j] + pool.chol[j] * Vec<double, 1>(rng.normal());
+    // brute force, written out here from the kernels (not through multi_sample_target)
+    double mx = -1e300;
+    std::vector<double> lw(pool.size());
+    for (int k = 0; k < pool.size(); ++k) {
+      const double r = y(0) - pool.mean[k](0);
+      lw[k] = pool.log_norm[k] - 0.5 * r * pool.prec[k](0, 0) * r;
+      mx = std::max(mx, lw[k]);
+    }
+    double num = 0, den = 0;
+    for (int k = 0; k < pool.size(); ++k) {
+      const double w = std::exp(lw[k] - mx);
+      num += w * -pool.prec[k](0, 0) * (y(0) - pool.mean[k](0));
+      den += w;
+    }
+    double ess = 0;
+    const double got = multi_sample_target<1>(pool, y, j, pool.size(), &ess)(0);
+    CHECK(got == doctest::Approx(num / den).epsilon(5e-5));  // skipped: < 2000 weights of < e^-18 each
+    CHECK(ess >= 1.0);
+  }
+}
+
+TEST_CASE("adaptive multi-sample target: kept where its ESS is large, dropped where the kernels are needle-thin") {
+  const auto ens = ou_source(20000, 44);
+  random::KeyedDraws rng(45, 0);
+  // Delta = 0.3 over 4000 samples: many kernels overlap every point
+  auto wide = make_dsm_pool(ens.src, 0.3, 4000, WeightKind::none, rng);
+  assess_multi_sample(wide, 4000, 1.5, 32, rng);
+  CHECK(wide.multi);
+  CHECK(wide.ess > 50);
+  // Delta = 1e-7 over 64 samples: kernel sd ~ 4e-4 against a sample spacing ~ 0.05
+  auto thin = make_dsm_pool(ens.src, 1e-7, 64, WeightKind::none, rng);
+  assess_multi_sample(thin, 64, 1.5, 32, rng);
+  CHECK_FALSE(thin.multi);
+  CHECK(thin.ess < 1.5);
+  // a batch from the thin pool then carries the single-pair target -L^{-T} eps exactly
+  random::KeyedDraws r2(46, 0);
+  const Batch b = make_batch<1>({&thin}, 16, {.reference_size = 64}, r2);
+  CHECK(b.ess == 1.0);
 }

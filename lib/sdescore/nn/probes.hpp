@@ -32,14 +32,16 @@ class ProbeGenerator {
     if (batch < 1 || dim < 1 || per_sample < 1)
       throw ConfigError("ProbeGenerator::draw: batch = " + std::to_string(batch) + ", dim = " + std::to_string(dim) +
                         ", per_sample = " + std::to_string(per_sample) + ": all must be >= 1");
-    Eigen::MatrixXd v(batch, per_sample * dim);
-    for (Eigen::Index b = 0; b < batch; ++b)
-      for (Eigen::Index c = 0; c < per_sample * dim; ++c) {
-        const std::uint64_t idx = std::uint64_t(b) * std::uint64_t(per_sample * dim) + std::uint64_t(c);
-        v(b, c) = kind_ == ProbeKind::rademacher
-                      ? ((detail::random_bits(seed_, stream, idx) >> 63) ? 1.0 : -1.0)
-                      : detail::standard_normal(seed_, stream, idx);
-      }
+    // entry (b, c) is variate idx = b * P * d + c of (seed, stream): bit 63 of random_bits for
+    // Rademacher probes, standard_normal (= one block of random::normals) for Gaussian ones
+    using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    RowMajor v(batch, per_sample * dim);
+    if (kind_ == ProbeKind::gaussian) {
+      random::normals(seed_, 0, stream, std::span<double>(v.data(), static_cast<std::size_t>(v.size())));
+    } else {
+      for (Eigen::Index i = 0; i < v.size(); ++i)
+        v.data()[i] = (detail::random_bits(seed_, stream, std::uint64_t(i)) >> 63) ? 1.0 : -1.0;
+    }
     return v;
   }
 

@@ -6,10 +6,10 @@
 // Euler-Maruyama otherwise (scorefit::with_sampler_stepper); the simulation's own stepper is
 // only recorded in the file. Paths are split into a training part and a held-out part by path
 // index, so evaluation never sees training paths.
-#include <random>
 #include <vector>
 
 #include "sdescore/core/model.hpp"
+#include "sdescore/random/draws.hpp"
 #include "sdescore/score/holdout.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
@@ -67,15 +67,23 @@ class EnsembleSource {
   }
 
   /// One sample of p_tau: a random training path's snapshot advanced to tau.
-  template <class Rng>
-  State sample(double tau, Rng& rng) const {
-    std::uniform_int_distribution<int> pick(0, n_paths() - 1);
-    return sample_path(paths_[pick(rng)], tau, rng);
+  State sample(double tau, random::KeyedDraws& rng) const { return sample_path(paths_[rng.uniform_int(n_paths())], tau, rng); }
+
+  /// n independent samples of p_tau, drawn in parallel: sample j uses KeyedDraws(rng.fork(), j),
+  /// so the result does not depend on the thread count.
+  std::vector<State> sample_many(double tau, int n, random::KeyedDraws& rng) const {
+    std::vector<State> ys(static_cast<std::size_t>(std::max(n, 0)));
+    const std::uint64_t key = rng.fork();
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < n; ++j) {
+      random::KeyedDraws r(key, static_cast<std::uint64_t>(j));
+      ys[j] = sample(tau, r);
+    }
+    return ys;
   }
 
   /// Path p's snapshot before tau, advanced to tau with steps of at most the simulation dt.
-  template <class Rng>
-  State sample_path(int p, double tau, Rng& rng) const {
+  State sample_path(int p, double tau, random::KeyedDraws& rng) const {
     const int k = snapshot_before(tau);
     State y = data_->states[k].row(p).transpose();
     double t = data_->times[k];
@@ -83,10 +91,9 @@ class EnsembleSource {
     if (gap > 1e-12) {
       const int n = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
       const double h = gap / n, sh = std::sqrt(h);
-      std::normal_distribution<double> nd;
       Vec<double, St::template noise_dim<M>> dW;
       for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * nd(rng);
+        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * rng.normal();
         stepper_.do_step(model_, y, t + i * h, h, dW);
       }
     }

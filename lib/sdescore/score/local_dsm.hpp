@@ -7,7 +7,7 @@
 // y_s^j of p_s with their kernels N(m_j, Sigma_j), and Lambda(t) from the schedule. A batch takes
 // G pools ("time groups") and B/G samples y_t from each; the multi-sample target of a y_t uses the
 // pool's samples as its reference set (always including the sample that generated y_t).
-#include <random>
+#include <algorithm>
 #include <vector>
 
 #include "sdescore/core/parallel.hpp"
@@ -35,6 +35,10 @@ struct KernelPool {
   std::vector<double> log_norm;               ///< -1/2 log det Sigma_j
   Mat<double, D, D> lambda = Mat<double, D, D>::Identity();  ///< the loss weight at t
   double max_jitter = 0;                      ///< largest Cholesky jitter used (reported)
+  bool sorted = false;      ///< 1D: samples sorted by kernel mean (reference sets are windows of nearest kernels)
+  double window = 0;        ///< 1D: kernels with |m_j - y| > window are skipped (6 x the largest kernel sd)
+  bool multi = true;        ///< use the multi-sample target (false: its effective sample size is ~1)
+  double ess = 1;           ///< estimated effective sample size of the multi-sample target
   // structure-of-arrays copies for the vectorised multi-sample target
   Eigen::Matrix<double, D, Eigen::Dynamic> mean_soa;
   Eigen::Matrix<double, D * D, Eigen::Dynamic> prec_soa;
@@ -75,6 +79,24 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
   });
   errors.rethrow([&](std::int64_t j) { return describe_kernel_sample(pool.ys[j], pool.s, pool.delta); });
   pool.max_jitter = jit_max;
+  if constexpr (D == 1) {  // sort by kernel mean: the R nearest kernels of a point are a window
+    std::vector<int> idx(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j) idx[j] = j;
+    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return pool.mean[a](0) < pool.mean[b](0); });
+    auto permute = [&](auto& v) {
+      auto w = v;
+      for (int j = 0; j < n; ++j) v[j] = w[idx[j]];
+    };
+    permute(pool.ys);
+    permute(pool.mean);
+    permute(pool.chol);
+    permute(pool.prec);
+    permute(pool.log_norm);
+    pool.sorted = true;
+    double var = 0;
+    for (const auto& L : pool.chol) var = std::max(var, L(0, 0) * L(0, 0));
+    pool.window = 6 * std::sqrt(var);  // a skipped kernel's weight is < e^-18 of the nearest one's
+  }
   pool.mean_soa.resize(D, n);
   pool.prec_soa.resize(D * D, n);
   pool.log_norm_soa.resize(n);
@@ -95,9 +117,9 @@ Mat<double, D, D> weight_matrix(WeightKind w, const Mat<double, D, D>& sigma_bar
 }
 
 /// A local-DSM pool at time t: `size` samples of p_s, s = max(t - Delta(t), t_first).
-template <SdeModel M, class St, class Rng>
+template <SdeModel M, class St>
 KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, const StepSchedule& sch, double t,
-                                            int size, WeightKind w, const LinearizationOptions& lin, Rng& rng) {
+                                            int size, WeightKind w, const LinearizationOptions& lin, random::KeyedDraws& rng) {
   constexpr int D = M::state_dim;
   KernelPool<D> pool;
   pool.t = t;
@@ -106,8 +128,7 @@ KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, c
   if (!(pool.delta > 0))
     throw ConfigError("local-DSM: no room for a step at t = " + detail::fmt_double(t) + ": t must exceed the first snapshot time " +
                       detail::fmt_double(src.t_first()));
-  pool.ys.resize(size);
-  for (auto& y : pool.ys) y = src.sample(pool.s, rng);
+  pool.ys = src.sample_many(pool.s, size, rng);
   compute_kernels(src.model(), pool, lin);
   pool.lambda = weight_matrix<D>(w, Mat<double, D, D>(sch.sigma_bar_at(t)));
   return pool;
@@ -115,16 +136,15 @@ KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, c
 
 /// A DSM pool (linear models): s is the first snapshot, Delta = t - t_first, and the linearised
 /// kernel is the exact transition.
-template <SdeModel M, class St, class Rng>
-KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, Rng& rng) {
+template <SdeModel M, class St>
+KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, random::KeyedDraws& rng) {
   constexpr int D = M::state_dim;
   KernelPool<D> pool;
   pool.t = t;
   pool.s = src.t_first();
   pool.delta = t - pool.s;
   if (!(pool.delta > 0)) throw ConfigError("DSM: t = " + detail::fmt_double(t) + " must exceed the first snapshot time");
-  pool.ys.resize(size);
-  for (auto& y : pool.ys) y = src.sample(pool.s, rng);
+  pool.ys = src.sample_many(pool.s, size, rng);
   compute_kernels(src.model(), pool, LinearizationOptions{.ito_corrected_mean = false});
   // Sigma_t does not depend on y_0 for a linear SDE, so the weight is y_0-independent
   Mat<double, D, D> sb = Mat<double, D, D>::Zero();
@@ -135,23 +155,43 @@ KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double 
 
 /// Self-normalised multi-sample target at y (method.md 2.3):
 ///   sum_k w_k (-P_k (y - m_k)),  w_k  proportional to  N(y; m_k, Sigma_k),
-/// over a reference set of R pool samples that always includes the generator of y: the first
-/// R samples of the pool, with the generator in place of the R-th when it is not among them.
-/// Vectorised over the reference set (structure-of-arrays pool data).
+/// over a reference set of at most R pool samples that always includes the generator of y. In 1D
+/// (sorted pool) the set is the kernels whose means lie within pool.window = 6 sd of y (a skipped
+/// kernel's weight is below e^-18 of the nearest one's, so nothing measurable is lost), and if
+/// there are more than R of them, the R nearest (a truncation: R below the window's content biases
+/// the target towards the local average; keep R at the pool size). Otherwise the set is the first
+/// R samples of the pool (a random subset: pool samples are i.i.d.). If the generator is not in
+/// the set it replaces its last member. Vectorised over the reference set (structure-of-arrays pool data).
+/// *ess, if given, receives the effective sample size (sum w)^2 / sum w^2 of the weights.
 template <int D>
-Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, D>& y, int generator, int R) {
-  const int count = std::min(R, pool.size());
+Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, D>& y, int generator, int R,
+                                   double* ess = nullptr) {
+  const int n = pool.size();
+  int count = std::min(R, n), first = 0;
+  if (pool.sorted) {
+    const double* m = pool.mean_soa.data();
+    const int lo = static_cast<int>(std::lower_bound(m, m + n, y(0) - pool.window) - m);
+    const int hi = static_cast<int>(std::upper_bound(m, m + n, y(0) + pool.window) - m);
+    if (hi - lo <= count) {
+      first = lo;
+      count = std::max(hi - lo, 1);
+      first = std::min(first, n - count);
+    } else {
+      const int pos = static_cast<int>(std::lower_bound(m, m + n, y(0)) - m);
+      first = std::clamp(pos - count / 2, lo, hi - count);
+    }
+  }
   using Row = Eigen::Array<double, 1, Eigen::Dynamic>;
   thread_local Eigen::Array<double, D, Eigen::Dynamic> r, pr;
   thread_local Row logw;
-  r = (pool.mean_soa.leftCols(count).colwise() - y).array() * -1.0;  // y - m_k
-  pr.resize(D, count);                                               // P_k (y - m_k)
+  r = (pool.mean_soa.middleCols(first, count).colwise() - y).array() * -1.0;  // y - m_k
+  pr.resize(D, count);                                                        // P_k (y - m_k)
   for (int a = 0; a < D; ++a) {
-    pr.row(a) = pool.prec_soa.row(a).head(count).array() * r.row(0);
-    for (int b = 1; b < D; ++b) pr.row(a) += pool.prec_soa.row(a + D * b).head(count).array() * r.row(b);
+    pr.row(a) = pool.prec_soa.row(a).segment(first, count).array() * r.row(0);
+    for (int b = 1; b < D; ++b) pr.row(a) += pool.prec_soa.row(a + D * b).segment(first, count).array() * r.row(b);
   }
-  logw = pool.log_norm_soa.head(count) - 0.5 * (r * pr).colwise().sum();
-  if (generator >= count) {  // swap the generator in for the last reference
+  logw = pool.log_norm_soa.segment(first, count) - 0.5 * (r * pr).colwise().sum();
+  if (generator < first || generator >= first + count) {  // swap the generator in for the last reference
     const Vec<double, D> rg = y - pool.mean[generator];
     const Vec<double, D> pg = pool.prec[generator] * rg;
     r.col(count - 1) = rg.array();
@@ -161,9 +201,36 @@ Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, 
   const double mx = logw.maxCoeff();
   logw = (logw - mx).exp();
   const double z = logw.sum();
+  if (ess) *ess = z * z / logw.square().sum();
   Vec<double, D> acc;
   for (int a = 0; a < D; ++a) acc(a) = -(pr.row(a) * logw).sum() / z;
   return acc;
+}
+
+/// Decides whether a pool's multi-sample target is worth its cost (method.md 2.3, issue 16):
+/// estimates the effective sample size of its weights from `probes` points y_t ~ the pool's
+/// kernels and keeps the multi-sample target only if it exceeds ess_min. Below that the target
+/// is the single-pair one: on needle-thin kernels (hypoelliptic models, tiny Delta) the average
+/// reduces to the generator's own term and costs R kernel evaluations for nothing.
+template <int D>
+void assess_multi_sample(KernelPool<D>& pool, int R, double ess_min, int probes, random::KeyedDraws& rng) {
+  if (R <= 1 || pool.size() <= 1) {
+    pool.multi = false;
+    pool.ess = 1;
+    return;
+  }
+  double acc = 0;
+  for (int i = 0; i < probes; ++i) {
+    const int j = rng.uniform_int(pool.size());
+    Vec<double, D> e;
+    for (int c = 0; c < D; ++c) e(c) = rng.normal();
+    const Vec<double, D> y = pool.mean[j] + pool.chol[j] * e;
+    double ess = 1;
+    multi_sample_target<D>(pool, y, j, R, &ess);
+    acc += ess;
+  }
+  pool.ess = acc / probes;
+  pool.multi = pool.ess > ess_min;
 }
 
 /// A training batch: points, their times, regression targets and per-sample weights.
@@ -172,6 +239,7 @@ struct Batch {
   Eigen::VectorXd t;       ///< B
   Eigen::MatrixXd target;  ///< B x d
   Eigen::MatrixXd lambda;  ///< B x (d*d), column-major d x d weight per sample
+  double ess = 1;          ///< mean effective sample size of the targets (1 for single-pair targets)
   int size() const { return static_cast<int>(y.rows()); }
 };
 
@@ -190,13 +258,15 @@ inline Eigen::MatrixXd stacked_weights(const Batch& b) {
 }
 
 struct TargetOptions {
-  int reference_size = 1024;  ///< R; 1 gives the plain single-pair target
+  int reference_size = 1024;  ///< R (at most); 1 gives the plain single-pair target
   bool antithetic = false;    ///< y_t = m +- L eps in pairs
+  double ess_min = 1.5;       ///< pools whose multi-sample ESS is <= this use the single-pair target (0: never)
+  int ess_probes = 32;        ///< points per pool for the ESS estimate
 };
 
 /// Draws `per_pool` points y_t from each pool (ys[j] -> N(m_j, Sigma_j)) and their targets.
-template <int D, class Rng>
-Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, Rng& rng) {
+template <int D>
+Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, random::KeyedDraws& rng) {
   if (opt.reference_size < 1)
     throw ConfigError("reference_size R = " + std::to_string(opt.reference_size) + " is invalid: it must be >= 1");
   const int B = per_pool * static_cast<int>(pools.size());
@@ -207,37 +277,39 @@ Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, c
   b.lambda.resize(B, D * D);
   std::vector<int> gen(B), pool_of(B);
   std::vector<Vec<double, D>> eps(B);
-  std::normal_distribution<double> nd;
   // all random draws first, sequentially: deterministic for a seed whatever the thread count
   for (int g = 0, i = 0; g < static_cast<int>(pools.size()); ++g) {
     const auto& P = *pools[g];
-    std::uniform_int_distribution<int> pick(0, P.size() - 1);
     for (int k = 0; k < per_pool; ++k, ++i) {
       pool_of[i] = g;
       if (opt.antithetic && k % 2 == 1) {
         gen[i] = gen[i - 1];
         eps[i] = -eps[i - 1];
       } else {
-        gen[i] = pick(rng);
-        for (int c = 0; c < D; ++c) eps[i](c) = nd(rng);
+        gen[i] = rng.uniform_int(P.size());
+        for (int c = 0; c < D; ++c) eps[i](c) = rng.normal();
       }
     }
   }
-#pragma omp parallel for schedule(static)
+  double ess_sum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : ess_sum)
   for (int i = 0; i < B; ++i) {
     const auto& P = *pools[pool_of[i]];
     const int j = gen[i];
     const Vec<double, D> y = P.mean[j] + P.chol[j] * eps[i];
     Vec<double, D> target;
-    if (opt.reference_size == 1)  // -Sigma^{-1}(y - m) = -L^{-T} eps
+    double ess = 1;
+    if (opt.reference_size == 1 || !P.multi)  // -Sigma^{-1}(y - m) = -L^{-T} eps
       target = -P.chol[j].transpose().template triangularView<Eigen::Upper>().solve(eps[i]);
     else
-      target = multi_sample_target<D>(P, y, j, opt.reference_size);
+      target = multi_sample_target<D>(P, y, j, opt.reference_size, &ess);
+    ess_sum += ess;
     b.y.row(i) = y.transpose();
     b.t(i) = P.t;
     b.target.row(i) = target.transpose();
     b.lambda.row(i) = Eigen::Map<const Eigen::Matrix<double, 1, D * D>>(P.lambda.data());
   }
+  b.ess = ess_sum / B;
   return b;
 }
 

@@ -18,7 +18,7 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
   io::write_run_info(root, f.data);
   io::Group sm = root.require_group("score_model");
   sm.set_attr("format", std::string(kFormat));
-  sm.set_attr("format_version", std::int64_t{1});
+  sm.set_attr("format_version", kScoreFormatVersion);
   sm.set_attr("sdescore_version", std::string(sdescore::version));
   sm.set_attr("objective", f.objective);
   sm.set_attr("data_file", f.data_file);
@@ -54,8 +54,9 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
   for (const auto& [k, v] : f.config_text) tr.set_attr(k, v);
   if (!f.curve.empty()) {
     std::vector<std::int64_t> step;
-    std::vector<double> loss, lr, secs;
+    std::vector<double> loss, lr, secs, ess;
     for (const auto& p : f.curve) {
+      ess.push_back(p.ess);
       step.push_back(p.step);
       loss.push_back(p.loss);
       lr.push_back(p.lr);
@@ -67,6 +68,7 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
     lc.write_array("loss", std::span<const double>(loss), {n}, {"step"});
     lc.write_array("learning_rate", std::span<const double>(lr), {n}, {"step"});
     lc.write_array("seconds", std::span<const double>(secs), {n}, {"step"});
+    lc.write_array("ess", std::span<const double>(ess), {n}, {"step"});
   }
 
   io::Group sc = sm.require_group("schedule");
@@ -96,6 +98,7 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
   ScoreModelFile f;
   f.data = io::read_run_info(root);
   io::Group sm = root.group("score_model");
+  f.format_version = sm.has_attr("format_version") ? sm.attr_int64("format_version") : 1;
   f.objective = sm.attr_string("objective");
   f.data_file = sm.attr_string("data_file");
   f.command_line = sm.attr_string("command_line");
@@ -149,7 +152,10 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
     const auto loss = lc.read_array<double>("loss");
     const auto lr = lc.read_array<double>("learning_rate");
     const auto secs = lc.read_array<double>("seconds");
-    for (std::size_t i = 0; i < step.data.size(); ++i) f.curve.push_back({static_cast<long>(step.data[i]), loss.data[i], lr.data[i], secs.data[i]});
+    std::vector<double> ess(step.data.size(), 1.0);
+    if (lc.has_dataset("ess")) ess = lc.read_array<double>("ess").data;
+    for (std::size_t i = 0; i < step.data.size(); ++i)
+      f.curve.push_back({static_cast<long>(step.data[i]), loss.data[i], lr.data[i], secs.data[i], ess.at(i)});
   }
   io::Group sc = sm.group("schedule");
   f.schedule.kind = sc.attr_string("kind");
@@ -164,6 +170,15 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
       f.schedule.sigma_bar.push_back(Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(sb.data.data() + k * d * d, d, d));
   }
   return f;
+}
+
+void require_resumable(const ScoreModelFile& f, const std::string& path) {
+  if (f.format_version != kScoreFormatVersion)
+    throw IoError("score model file " + path + " has format_version " + std::to_string(f.format_version) +
+                  ": it can be evaluated but not resumed (resuming needs format_version " + std::to_string(kScoreFormatVersion) +
+                  ", whose training draws differ); start a new run");
+  if (f.raw_parameters.empty() || f.adam_m.empty() || f.adam_v.empty())
+    throw IoError("score model file " + path + " has no optimiser state (raw weights and Adam moments): it cannot be resumed");
 }
 
 }  // namespace sdescore::score

@@ -13,7 +13,12 @@
 
 namespace sdescore::score {
 
+/// Version of the score model layout and of the training draws it can resume. 2: every training
+/// draw comes from sdescore::random (Philox), so a version-1 run cannot be continued bit-identically.
+inline constexpr std::int64_t kScoreFormatVersion = 2;
+
 struct ScoreModelFile {
+  std::int64_t format_version = kScoreFormatVersion;  ///< as read (files without the attribute: 1)
   nn::Architecture arch;
   std::vector<float> ema_parameters;   ///< the weights evaluation uses
   std::vector<float> raw_parameters;   ///< last optimiser iterate (for --resume)
@@ -39,5 +44,8 @@ struct ScoreModelFile {
 void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f, bool overwrite);
 /// Reads a score model file; IoError naming the file when it is not one.
 ScoreModelFile read_score_file(const std::filesystem::path& path);
+/// IoError naming `path` unless `f` can be resumed: it holds the optimiser state and was written
+/// with the current draws (format_version == kScoreFormatVersion).
+void require_resumable(const ScoreModelFile& f, const std::string& path);
 
 }  // namespace sdescore::score

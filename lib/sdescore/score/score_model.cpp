@@ -29,8 +29,7 @@ TrainingConfig ScoreModel::config() const {
 }
 
 std::shared_ptr<FitState> ScoreModel::fit_state() const {
-  if (rec_.raw_parameters.empty() || rec_.adam_m.empty() || rec_.adam_v.empty())
-    throw IoError("the score model has no optimiser state (raw weights and Adam moments): it cannot be resumed");
+  require_resumable(rec_, rec_.data_file.empty() ? std::string("(in memory)") : "trained on " + rec_.data_file);
   auto s = std::make_shared<FitState>();
   s->schedule = rec_.schedule;
   s->t_min = rec_.t_min;
