@@ -29,13 +29,13 @@ inline void check_grid_options(const std::string& cmd, const std::vector<double>
   for (const auto* v : {&lo, &hi})
     for (double x : *v)
       if (!std::isfinite(x))
-        throw ConfigError(cmd + ": --" + (v == &lo ? "lo" : "hi") + " " + detail::fmt_double(x) +
+        throw ConfigError(cmd + ": --" + (v == &lo ? "lo" : "hi") + " " + sdescore::detail::fmt_double(x) +
                           " is invalid: grid corners must be finite numbers");
   for (int a = 0; a < dim; ++a) {
     const double l = lo.empty() ? NAN : lo.size() == 1 ? lo[0] : lo[static_cast<std::size_t>(a)];
     const double h = hi.empty() ? NAN : hi.size() == 1 ? hi[0] : hi[static_cast<std::size_t>(a)];
     if (!lo.empty() && !hi.empty() && !(h > l))
-      throw ConfigError(cmd + ": --hi " + detail::fmt_double(h) + " must exceed --lo " + detail::fmt_double(l) +
+      throw ConfigError(cmd + ": --hi " + sdescore::detail::fmt_double(h) + " must exceed --lo " + sdescore::detail::fmt_double(l) +
                         " (coordinate " + std::to_string(a) + ")");
   }
   double total = static_cast<double>(n_times < 1 ? 1 : n_times);
@@ -47,7 +47,7 @@ inline void check_grid_options(const std::string& cmd, const std::vector<double>
     total *= k;
   }
   if (total > static_cast<double>(max_grid_points))
-    throw ConfigError(cmd + ": the grid has " + detail::fmt_double(total) + " evaluation points (grid points x " +
+    throw ConfigError(cmd + ": the grid has " + sdescore::detail::fmt_double(total) + " evaluation points (grid points x " +
                       std::to_string(n_times < 1 ? 1 : n_times) + " time(s)), more than the limit of " +
                       std::to_string(max_grid_points) + ": give a smaller --n or fewer times");
 }
