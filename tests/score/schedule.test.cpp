@@ -83,7 +83,7 @@ TEST_CASE("error-controlled schedule: Delta shrinks as the tolerance shrinks, an
   }
   // The chosen Delta's true (fine-step) error, averaged over the probe law like the estimate, is
   // within the tolerance up to the estimate's 1/(1 - 2^-p) <= 2 underestimate.
-  std::mt19937_64 rng(99);
+  sdescore::random::KeyedDraws rng(99, 0);
   for (std::size_t k = 0; k < tols.size(); ++k)
     for (std::size_t i = 0; i < sch[k].t.size(); ++i) {
       const double t = sch[k].t[i], d = sch[k].delta[i];
