@@ -6,6 +6,7 @@
 #include <random>
 
 #include "scorefit_test_support.hpp"
+#include "sdescore/io/ensemble_reader.hpp"
 #include "sdescore/modelfile/visit.hpp"
 #include "sdescore/score/score_file.hpp"
 
