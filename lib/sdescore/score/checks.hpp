@@ -30,13 +30,13 @@ void check_training_data(const M& model, const EnsembleData& data, int holdout_e
     const Eigen::MatrixXd& X = data.states[static_cast<std::size_t>(k)];
     const double t = data.times[static_cast<std::size_t>(k)];
     if (!std::isfinite(t))
-      throw ConfigError(in + ": snapshot " + std::to_string(k) + " has time " + sdescore::detail::fmt_double(t) + ", not a finite number");
+      throw ConfigError(in + ": snapshot " + std::to_string(k) + " has time " + detail::fmt_double(t) + ", not a finite number");
     for (Eigen::Index p = 0; p < X.rows(); ++p) {
       const Vec<double, D> y = X.row(p).transpose();
       auto refuse = [&](const std::string& why) {
         std::string ys;
-        for (int d = 0; d < D; ++d) ys += (d ? ", " : "") + sdescore::detail::fmt_double(y(d));
-        throw ConfigError(in + ": snapshot " + std::to_string(k) + " (t = " + sdescore::detail::fmt_double(t) + "), path " +
+        for (int d = 0; d < D; ++d) ys += (d ? ", " : "") + detail::fmt_double(y(d));
+        throw ConfigError(in + ": snapshot " + std::to_string(k) + " (t = " + detail::fmt_double(t) + "), path " +
                           std::to_string(p) + " holds y = (" + ys + "): " + why +
                           "; the data must be finite positions of model " + std::string(M::name) +
                           " (regenerate it, or drop that path)");
@@ -70,9 +70,9 @@ inline void check_fit_settings(int holdout_every, double t_min, double t_max) {
                       " is invalid: it must be >= 0 (k > 0: every k-th path is held out; 0: none)");
   for (const auto& [name, v] : {std::pair<const char*, double>{"--t-min", t_min}, {"--t-max", t_max}})
     if (std::isnan(v) || std::isinf(v))
-      throw ConfigError(std::string(name) + " " + sdescore::detail::fmt_double(v) + " is invalid: it must be a finite time >= 0");
+      throw ConfigError(std::string(name) + " " + detail::fmt_double(v) + " is invalid: it must be a finite time >= 0");
   if (t_min >= 0 && t_max >= 0 && !(t_max > t_min))
-    throw ConfigError("--t-max " + sdescore::detail::fmt_double(t_max) + " must exceed --t-min " + sdescore::detail::fmt_double(t_min));
+    throw ConfigError("--t-max " + detail::fmt_double(t_max) + " must exceed --t-min " + detail::fmt_double(t_min));
 }
 
 /// Stops a diverging run: observe() each block-averaged loss (every log_every steps).
@@ -83,7 +83,7 @@ class LossGuard {
 
   void observe(long step, double loss) {
     if (!std::isfinite(loss))
-      throw NumericalError("training diverged at step " + std::to_string(step) + ": loss = " + sdescore::detail::fmt_double(loss) +
+      throw NumericalError("training diverged at step " + std::to_string(step) + ": loss = " + detail::fmt_double(loss) +
                            " (try a smaller --lr, or --clip)");
     if (!have_ref_) {
       ref_ = std::abs(loss);
@@ -93,7 +93,7 @@ class LossGuard {
     const double limit = factor * std::max(ref_, floor);
     if (std::abs(loss) > limit)
       throw NumericalError("training diverged at step " + std::to_string(step) + ": the loss averaged over the last steps is " +
-                           sdescore::detail::fmt_double(loss) + ", more than 1e8 x the first logged loss (" + sdescore::detail::fmt_double(ref_) +
+                           detail::fmt_double(loss) + ", more than 1e8 x the first logged loss (" + detail::fmt_double(ref_) +
                            "); try a smaller --lr (or --clip)");
   }
   /// Starts from a resumed run's first logged loss.
@@ -112,8 +112,8 @@ class LossGuard {
 inline void require_trained_time(const std::string& what, double t, double t_min, double t_max) {
   const double eps = 1e-9 * std::max(1.0, std::abs(t_max));
   if (!std::isfinite(t) || t < t_min - eps || t > t_max + eps)
-    throw ConfigError(what + " = " + sdescore::detail::fmt_double(t) + " is outside the time range the score was trained on, [" +
-                      sdescore::detail::fmt_double(t_min) + ", " + sdescore::detail::fmt_double(t_max) +
+    throw ConfigError(what + " = " + detail::fmt_double(t) + " is outside the time range the score was trained on, [" +
+                      detail::fmt_double(t_min) + ", " + detail::fmt_double(t_max) +
                       "]: the network extrapolates there; valid times are in that range");
 }
 
