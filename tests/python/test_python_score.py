@@ -116,7 +116,7 @@ def test_diffusion_score_and_velocity_use_the_models_diffusion(data):
     np.testing.assert_allclose(fit.velocity(y, 0.5), f - T * s, rtol=1e-12, atol=1e-12)
     # one point (d,) gives (d,); lists are fine
     assert fit.score([0.3], 0.5).shape == (1,)
-    np.testing.assert_array_equal(fit.score([0.3], 0.5), s[2])
+    np.testing.assert_allclose(fit.score([0.3], 0.5), s[2], rtol=1e-6)  # float32 network: batch of 1 vs many may round differently
 
 
 def test_physics_and_compare_from_python(data, tmp_path):

@@ -87,11 +87,16 @@ TEST_CASE("error-controlled schedule: Delta shrinks as the tolerance shrinks, an
   for (std::size_t k = 0; k < tols.size(); ++k)
     for (std::size_t i = 0; i < sch[k].t.size(); ++i) {
       const double t = sch[k].t[i], d = sch[k].delta[i];
-      double e = 0;
+      double e = 0, e2 = 0;
       const int n = 64;
-      for (int j = 0; j < n; ++j) e += fine_step_error(dw, ens.src.sample(std::max(0.0, t - so.delta_max), rng), t - d, d, 128);
+      for (int j = 0; j < n; ++j) {
+        const double ej = fine_step_error(dw, ens.src.sample(std::max(0.0, t - so.delta_max), rng), t - d, d, 128);
+        e += ej;
+        e2 += ej * ej;
+      }
       e /= n;
+      const double se = std::sqrt(std::max(0.0, e2 / n - e * e) / n);  // Monte Carlo error of the mean over the probe law
       CHECK(sch[k].local_error[i] <= tols[k]);
-      if (d > so.delta_min) CHECK(e <= 2.0 * tols[k]);
+      if (d > so.delta_min) CHECK(e <= 2.0 * tols[k] + 3.0 * se);
     }
 }

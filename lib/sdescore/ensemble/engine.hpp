@@ -28,6 +28,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sdescore/ensemble/state.hpp"
@@ -113,7 +114,7 @@ std::string describe_block(std::string_view model, std::string_view stepper, con
 /// step k uses z_{noise_dim (k mod 2) + j}(seed, path, k / 2), j < noise_dim.
 /// z: 2 noise_dim rows of ldz. Returns -1, or the first step after which a state is non-finite.
 template <class St, class M>
-SDESCORE_TARGET_CLONES std::int64_t step_interval(const St& stepper, const M& model, const EnsembleOptions& o,
+inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepper, const M& model, const EnsembleOptions& o,
                                                   std::uint64_t stream0, std::int64_t nb, std::int64_t k_begin,
                                                   std::int64_t k_end, double* __restrict z, double* __restrict xb,
                                                   std::ptrdiff_t ldz) {
@@ -142,6 +143,32 @@ SDESCORE_TARGET_CLONES std::int64_t step_interval(const St& stepper, const M& mo
   return -1;
 }
 
+/// An exception thrown inside a target_clones function terminates the program with GCC 12 (the
+/// clones are treated as nothrow: tests/ensemble/engine.test.cpp "regression: an exception from
+/// a stepper ..." aborted). So only steppers whose step cannot throw run through the cloned loop:
+/// Euler-Maruyama, Milstein, Heun and BAOAB. Local linearisation (its Cholesky may throw on a
+/// non-finite covariance) and any other stepper run the plain loop, and their exceptions reach
+/// the engine's ParallelErrors. TODO: a `nothrow_step` trait in the stepper structs.
+template <class St>
+inline constexpr bool clone_step_loop_v = St::name == std::string_view("euler_maruyama") || St::name == std::string_view("milstein") ||
+                                          St::name == std::string_view("heun") || St::name == std::string_view("baoab");
+
+template <class St, class M>
+SDESCORE_TARGET_CLONES std::int64_t step_interval_cloned(const St& stepper, const M& model, const EnsembleOptions& o,
+                                                         std::uint64_t stream0, std::int64_t nb, std::int64_t k_begin,
+                                                         std::int64_t k_end, double* __restrict z, double* __restrict xb,
+                                                         std::ptrdiff_t ldz) {
+  return step_interval(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
+}
+
+template <class St, class M>
+__attribute__((noinline)) std::int64_t step_interval_plain(const St& stepper, const M& model, const EnsembleOptions& o,
+                                                           std::uint64_t stream0, std::int64_t nb, std::int64_t k_begin,
+                                                           std::int64_t k_end, double* __restrict z, double* __restrict xb,
+                                                           std::ptrdiff_t ldz) {
+  return step_interval(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
+}
+
 /// Advances paths [p0, p0 + nb) from step k_begin to k_end. Returns false on a non-finite state
 /// (recorded in fail). z: thread-local scratch of 2 noise_dim x ldz normals; xb: thread-local
 /// scratch of state_dim x ldz (ldz = nb padded to random::kLanes).
@@ -162,7 +189,11 @@ bool advance_block(const St& stepper, const M& model, StateMatrix& state, const 
     std::fill(xb + d * ldz + nb, xb + d * ldz + pad, X[d * n]);
   }
   const std::uint64_t stream0 = o.first_path + static_cast<std::uint64_t>(p0);
-  const std::int64_t bad_step = step_interval(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
+  std::int64_t bad_step;
+  if constexpr (clone_step_loop_v<St>)
+    bad_step = step_interval_cloned(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
+  else
+    bad_step = step_interval_plain(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
   for (int d = 0; d < D; ++d) std::copy(xb + d * ldz, xb + d * ldz + nb, X + d * n);
   if (bad_step < 0) return true;
   for (std::int64_t i = 0; i < nb; ++i)
