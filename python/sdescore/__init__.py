@@ -15,49 +15,20 @@ from __future__ import annotations
 
 import numbers
 import os
-import sys
 
 from . import _sdescore
+from ._progress import Bar as _ProgressBar, watched as _watched
 from ._sdescore import Ensemble, NumericalError, describe_model, list_models
 
 __version__ = _sdescore.__version__
 __all__ = ["simulate", "load_ensemble", "list_models", "describe_model", "Ensemble", "NumericalError"]
 
 
-def _watched() -> bool:
-    """True when a person is probably watching: a terminal on stderr, or a notebook kernel."""
-    if "ipykernel" in sys.modules:
-        return True
-    try:
-        return sys.stderr is not None and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _Bar:
-    """progress(done, total) callback drawing a tqdm bar in path-steps."""
-
-    def __init__(self, desc: str):
-        self.desc = desc
-        self.bar = None
-
-    def __call__(self, done: float, total: float) -> None:
-        if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=self.desc, unit="path-step", unit_scale=True, leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _progress_callback(progress, desc):
     if progress is None:
         progress = _watched()
     if progress is True:
-        return _Bar(desc)
+        return _ProgressBar(desc, "path-step", unit_scale=True)
     if progress is False:
         return None
     if callable(progress):
@@ -130,7 +101,7 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
             threads=_int("threads", threads, 0), stepper=stepper or "", output=out, force=bool(force),
             command_line="", progress=cb)
     finally:
-        if isinstance(cb, _Bar):
+        if isinstance(cb, _ProgressBar):
             cb.close()
 
 

@@ -20,47 +20,19 @@ stops within a few steps; no partial file is left).
 from __future__ import annotations
 
 import os
-import sys
 
 from . import _sdescore
+from ._progress import Bar as _ProgressBar, watched as _watched
 from ._sdescore import ScoreFit, load_score, training_defaults
 
 __all__ = ["fit_score", "load_score", "physics", "compare", "ScoreFit", "training_defaults"]
-
-
-def _watched() -> bool:
-    if "ipykernel" in sys.modules:
-        return True
-    try:
-        return sys.stderr is not None and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _StepBar:
-    """progress(done, total) drawing a tqdm bar in optimiser steps."""
-
-    def __init__(self, desc: str):
-        self.desc = desc
-        self.bar = None
-
-    def __call__(self, done: float, total: float) -> None:
-        if self.bar is None:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=self.desc, unit="step", leave=False)
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _progress(progress, desc):
     if progress is None:
         progress = _watched()
     if progress is True:
-        return _StepBar(desc)
+        return _ProgressBar(desc, "step")
     if progress is False:
         return None
     if callable(progress):
@@ -79,7 +51,7 @@ def _call(fn, progress, *args):
     try:
         return fn(*args)
     finally:
-        if isinstance(bar, _StepBar):
+        if isinstance(bar, _ProgressBar):
             bar.close()
 
 
