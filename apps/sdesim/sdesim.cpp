@@ -165,7 +165,7 @@ int run(const Options& o) {
       progress->update(p.done, "step " + std::to_string(p.step) + "/" + std::to_string(p.n_steps) + ", " +
                                    num(p.done) + " of " + num(p.total) + " path-steps");
     };
-  const sim::Result r = sim::simulate(c, hooks);
+  const sim::Result r = o.partition ? sim::simulate(c, hooks, *o.partition) : sim::simulate(c, hooks);
   if (progress) progress->finish();
   if (!o.quiet) {
     char rate[64];

@@ -58,6 +58,8 @@ struct Options {
   // Provenance and plumbing.
   std::string command_line;        ///< stored in the file; "" -> the equivalent command line of these options
   std::ostream* out = nullptr;     ///< where listings and the summary go (nullptr: std::cout)
+  /// This process's share of a run over several (the MPI main, sdesim_mpi.cpp); nullptr: all of it.
+  sim::Partition* partition = nullptr;
   /// Test hook (not a command-line option): after writing the checkpoint at an absolute step
   /// >= this value, stop as if the process had been killed (throws Interrupted, the partial
   /// output is discarded). -1: never.
@@ -78,6 +80,10 @@ int run(const Options& o);
 /// The whole program: parses argv (CLI11 errors -> exit code 2, --help -> 0), installs the
 /// SIGINT/SIGTERM cleanup of temporaries and maps errors to exit codes (apps/common/cli.hpp).
 int main_program(int argc, char** argv);
+
+/// The program built with SDESCORE_MPI (sdesim_mpi.cpp, docs/distributed.md): under mpirun
+/// with several processes, one run shared by all of them; otherwise main_program.
+int main_mpi(int argc, char** argv);
 
 /// The default stepper of a model (its default_stepper trait).
 std::string default_stepper(const std::string& model);

@@ -85,16 +85,28 @@ void StatsAccumulator::add_range(const StateView& s, std::int64_t begin, std::in
   }
 }
 
-EnsembleStats StatsAccumulator::finish() const {
-  const int D = dim_;
+StatsPartials StatsAccumulator::partials() const {
+  StatsPartials p;
+  p.chunks = partials_;
+  p.hist.assign(hist_stride_, 0);
+  for (int t = 0; t < n_threads_; ++t)
+    for (std::size_t i = 0; i < hist_stride_; ++i) p.hist[i] += hist_[hist_stride_ * static_cast<std::size_t>(t) + i];
+  return p;
+}
+
+EnsembleStats StatsAccumulator::finish() const { return merge_partials(dim_, opt_, partials()); }
+
+EnsembleStats merge_partials(int dim, const StatsOptions& opt, const StatsPartials& p) {
+  const int D = dim;
+  const std::size_t stride = static_cast<std::size_t>(1 + D + D * D);
   EnsembleStats r;
   r.dim = D;
   Eigen::VectorXd mean = Eigen::VectorXd::Zero(D);
   Eigen::MatrixXd M2 = Eigen::MatrixXd::Zero(D, D);
   double n = 0;
   // Ordered pairwise merge (Chan, Golub, LeVeque 1979): chunk order = path order.
-  for (std::int64_t c = 0; c < n_chunks_; ++c) {
-    const double* P = partials_.data() + c * stride_;
+  for (std::size_t off = 0; off + stride <= p.chunks.size(); off += stride) {
+    const double* P = p.chunks.data() + off;
     const double nb = P[0];
     if (nb == 0) continue;
     const Eigen::Map<const Eigen::VectorXd> mb(P + 1, D);
@@ -109,19 +121,21 @@ EnsembleStats StatsAccumulator::finish() const {
   r.mean_data.assign(mean.data(), mean.data() + D);
   const Eigen::MatrixXd cov = n > 1 ? Eigen::MatrixXd(M2 / (n - 1)) : Eigen::MatrixXd::Zero(D, D);
   r.cov_data.assign(cov.data(), cov.data() + D * D);
-  for (std::size_t h = 0; h < opt_.histograms.size(); ++h) {
+  std::size_t off = 0;
+  for (const auto& spec : opt.histograms) {
     Histogram out;
-    out.coord = opt_.histograms[h].coord;
-    out.edges = opt_.histograms[h].edges;
-    const int nb = static_cast<int>(out.edges.size()) - 1;
-    out.counts.assign(static_cast<std::size_t>(nb), 0);
-    for (int t = 0; t < n_threads_; ++t) {
-      const std::int64_t* cnt = hist_.data() + hist_stride_ * static_cast<std::size_t>(t) + hist_offset_[h];
-      for (int i = 0; i < nb; ++i) out.counts[static_cast<std::size_t>(i)] += cnt[i];
-      out.underflow += cnt[nb];
-      out.overflow += cnt[nb + 1];
-      out.nonfinite += cnt[nb + 2];
-    }
+    out.coord = spec.coord;
+    out.edges = spec.edges;
+    const std::size_t nb = out.edges.size() - 1;
+    if (off + nb + 3 > p.hist.size())
+      throw ConfigError("statistics partials: " + std::to_string(p.hist.size()) +
+                        " histogram counts do not match the histogram options");
+    out.counts.assign(p.hist.begin() + static_cast<std::ptrdiff_t>(off),
+                      p.hist.begin() + static_cast<std::ptrdiff_t>(off + nb));
+    out.underflow = p.hist[off + nb];
+    out.overflow = p.hist[off + nb + 1];
+    out.nonfinite = p.hist[off + nb + 2];
+    off += nb + 3;
     r.histograms.push_back(std::move(out));
   }
   return r;

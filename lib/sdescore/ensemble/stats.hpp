@@ -49,6 +49,19 @@ struct EnsembleStats {
   Eigen::Map<const Eigen::MatrixXd> cov() const { return {cov_data.data(), dim, dim}; }
 };
 
+/// What an accumulator holds before `finish`: one partial (n, mean, co-moment matrix) per
+/// kStatsChunk-path chunk, in path order, and the histogram counts (each histogram: its bins,
+/// then underflow, overflow, non-finite). Partials of consecutive path ranges that each start at
+/// a multiple of kStatsChunk, concatenated in path order (histograms summed), merge to the bits
+/// of one accumulator over all the paths (sdescore::mpi reduces across processes this way).
+struct StatsPartials {
+  std::vector<double> chunks;       ///< n_chunks x (1 + dim + dim * dim)
+  std::vector<std::int64_t> hist;   ///< sum over histograms of (bins + 3)
+};
+
+/// The statistics of `p` (the same algorithm as StatsAccumulator::finish).
+EnsembleStats merge_partials(int dim, const StatsOptions& opt, const StatsPartials& p);
+
 /// Accumulates one snapshot's statistics from disjoint path ranges; thread-safe for distinct
 /// ranges and distinct `thread` slots. `finish` gives bits independent of how ranges were split
 /// across threads, as long as every range starts at a multiple of kStatsChunk.
@@ -58,6 +71,8 @@ class StatsAccumulator {
   /// Adds paths [begin, end) of s; begin must be a multiple of kStatsChunk (or end == n_paths).
   void add_range(const StateView& s, std::int64_t begin, std::int64_t end, int thread);
   EnsembleStats finish() const;
+  /// The chunk partials and the histogram counts summed over threads (see StatsPartials).
+  StatsPartials partials() const;
   void reset();
 
  private:

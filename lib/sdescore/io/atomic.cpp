@@ -160,11 +160,12 @@ void check_distinct_files(const fs::path& input, const fs::path& output, std::st
                   "'; refusing to replace an input (even with --force): write to another file");
 }
 
-AtomicFile::AtomicFile(fs::path target, bool overwrite) : target_(std::move(target)), overwrite_(overwrite) {
+AtomicFile::AtomicFile(fs::path target, bool overwrite, const SharedFile* shared)
+    : target_(std::move(target)), overwrite_(overwrite), shared_(shared != nullptr), owner_(!shared || shared->owner) {
   detail::silence_hdf5_errors();
-  check_writable_target(target_, overwrite_);
-  temp_ = temp_path_for(target_);
-  register_temp_path(temp_);
+  if (owner_) check_writable_target(target_, overwrite_);
+  temp_ = shared ? shared->temp : temp_path_for(target_);
+  if (owner_) register_temp_path(temp_);
   try {
     detail::Hid fapl = detail::checked(H5Pcreate(H5P_FILE_ACCESS), "cannot create a file access property list");
     // Strong close: commit() closes every object still open in the file.
@@ -172,8 +173,9 @@ AtomicFile::AtomicFile(fs::path target, bool overwrite) : target_(std::move(targ
     // 1.8 object headers: dense attribute storage (long command lines, many parameters).
     detail::check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST),
                   "cannot set the HDF5 format bounds");
+    if (shared && shared->configure) shared->configure(fapl.get());
     hid_t f = H5Fcreate(temp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get());
-    for (int retry = 0; f < 0 && retry < 8 && fs::exists(temp_); ++retry) {  // a name collision: draw another
+    for (int retry = 0; f < 0 && !shared && retry < 8 && fs::exists(temp_); ++retry) {  // a name collision: draw another
       unregister_temp_path(temp_);
       temp_ = temp_path_for(target_);
       register_temp_path(temp_);
@@ -195,6 +197,8 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
       temp_(std::move(o.temp_)),
       overwrite_(o.overwrite_),
       committed_(o.committed_),
+      shared_(o.shared_),
+      owner_(o.owner_),
       file_id_(std::exchange(o.file_id_, -1)),
       root_(std::move(o.root_)) {
   o.committed_ = true;  // the moved-from object owns nothing
@@ -210,7 +214,7 @@ void AtomicFile::discard() noexcept {
     if (H5Iis_valid(file_id_) > 0) H5Fclose(file_id_);
     file_id_ = -1;
   }
-  if (!temp_.empty() && !committed_) {
+  if (!temp_.empty() && !committed_ && owner_) {
     std::error_code ec;
     fs::remove(temp_, ec);
     unregister_temp_path(temp_);
@@ -226,6 +230,10 @@ void AtomicFile::commit() {
   herr_t st = H5Fclose(file_id_);  // strong close: closes every remaining handle
   file_id_ = -1;
   detail::check(st, what + ": close failed");
+  if (!owner_) {  // a shared file: the owner renames it
+    committed_ = true;
+    return;
+  }
   // Data on disk before the rename makes it visible.
   int fd = ::open(temp_.c_str(), O_RDONLY);
   if (fd >= 0) {

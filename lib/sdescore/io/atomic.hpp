@@ -9,6 +9,7 @@
 #include "sdescore/io/h5.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -40,11 +41,23 @@ void install_signal_cleanup();
 /// Unlinks every registered temporary now (what the handler does), and clears the registry.
 void remove_registered_temp_files() noexcept;
 
+/// One file written by several processes together (parallel HDF5, sdescore::mpi). Every
+/// process gives the same temporary; the constructor, commit() and discard() are then
+/// collective (all processes call them, in the same order). Only the owner checks the target,
+/// registers the temporary for signal cleanup, and renames it onto the target (commit) or
+/// removes it (discard); call commit on the others first only in the sense that all call it.
+struct SharedFile {
+  std::filesystem::path temp;
+  std::function<void(std::int64_t fapl)> configure;  ///< e.g. H5Pset_fapl_mpio on the file access list
+  bool owner = false;
+};
+
 /// A new HDF5 file written atomically onto `target`.
 class AtomicFile {
  public:
-  /// Checks the target (see check_writable_target) and creates the temporary.
-  AtomicFile(std::filesystem::path target, bool overwrite);
+  /// Checks the target (see check_writable_target) and creates the temporary; with `shared`,
+  /// the shared temporary (collective).
+  AtomicFile(std::filesystem::path target, bool overwrite, const SharedFile* shared = nullptr);
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   AtomicFile(AtomicFile&& other) noexcept;
@@ -69,6 +82,7 @@ class AtomicFile {
   std::filesystem::path temp_;
   bool overwrite_ = false;
   bool committed_ = false;
+  bool shared_ = false, owner_ = true;  // SharedFile: only the owner renames or removes
   std::int64_t file_id_ = -1;
   Group root_;
 };

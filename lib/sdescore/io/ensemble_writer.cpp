@@ -19,7 +19,8 @@ using namespace detail;
 namespace {
 
 // The writer thread of one EnsembleWriter: snapshots queue up (at most kBuffers in flight) and
-// are written in order. HDF5 here is built thread-safe (H5_HAVE_THREADSAFE): its calls from this
+// are written in order. Only with a thread-safe HDF5 (H5_HAVE_THREADSAFE, Debian's serial build; not
+// its parallel one, where writes happen in the caller): its calls from this
 // thread and the caller's are serialised by the library.
 class Background {
  public:
@@ -120,6 +121,7 @@ class Background {
 
 struct EnsembleWriter::Impl {
   std::int64_t n_paths = 0, dim = 0;
+  std::int64_t part_of = 0, part_first = 0;  // EnsembleOptions::part_of / part_first
   Group particle;  // particles/<name>
   Group position;  // particles/<name>/position
   SnapshotSeries series;
@@ -145,7 +147,11 @@ struct EnsembleWriter::Impl {
                     " while a block-wise snapshot is open (call end_snapshot first)");
   }
   void write_now(const double* row_major, double t, std::int64_t step) {
-    value.write(series.size(), H5T_NATIVE_DOUBLE, row_major);
+    if (part_of > 0)
+      value.write_rows(series.size(), static_cast<hsize_t>(part_first), static_cast<hsize_t>(n_paths),
+                       H5T_NATIVE_DOUBLE, row_major);
+    else
+      value.write(series.size(), H5T_NATIVE_DOUBLE, row_major);
     series.append(t, step);
   }
   void write(const double* row_major, double t, std::int64_t step) {
@@ -187,13 +193,24 @@ EnsembleWriter::EnsembleWriter(OutputFile& file, std::int64_t n_paths, std::int6
     throw ConfigError("ensemble writer: " + std::to_string(options.coordinate_names.size()) +
                       " coordinate names given for dim = " + std::to_string(dim));
   check_gzip_level(options.compression);
-  if (file.info().path_count == 0) file.set_path_count(n_paths);
-  else if (file.info().path_count != n_paths)
+  if (options.part_of != 0 && (options.part_of < 1 || options.part_first < 0 || options.part_first + n_paths > options.part_of))
+    throw ConfigError("ensemble writer: paths [" + std::to_string(options.part_first) + ", " +
+                      std::to_string(options.part_first + n_paths) + ") are not a part of " +
+                      std::to_string(options.part_of) + " paths");
+  const std::int64_t total = options.part_of > 0 ? options.part_of : n_paths;
+  if (options.part_of > 0) options.background_writes = false;  // collective writes, from the caller
+#ifndef H5_HAVE_THREADSAFE
+  options.background_writes = false;  // e.g. Debian's parallel HDF5 (SDESCORE_MPI): one thread only
+#endif
+  if (file.info().path_count == 0) file.set_path_count(total);
+  else if (file.info().path_count != total)
     throw ConfigError("ensemble writer: the run info says path_count = " + std::to_string(file.info().path_count) +
-                      " but the writer was given n_paths = " + std::to_string(n_paths));
+                      " but the writer was given n_paths = " + std::to_string(total));
   auto& m = *impl_;
   m.n_paths = n_paths;
   m.dim = dim;
+  m.part_of = options.part_of;
+  m.part_first = options.part_first;
   Group root = file.root();
   const std::string base = "particles/" + options.name;
   if (root.has(base)) throw IoError("file '" + file.target().string() + "' already has a group /" + base);
@@ -215,10 +232,10 @@ EnsembleWriter::EnsembleWriter(OutputFile& file, std::int64_t n_paths, std::int6
   // Chunk: one snapshot, as many whole paths as fit in chunk_bytes, all coordinates.
   const std::size_t row_bytes = sizeof(double) * static_cast<std::size_t>(dim);
   const auto paths_per_chunk = static_cast<hsize_t>(
-      std::clamp<std::int64_t>(static_cast<std::int64_t>(options.chunk_bytes / row_bytes), 1, n_paths));
-  m.value = GrowingDataset(g, "value", H5T_IEEE_F64LE, {hsize_t(n_paths), hsize_t(dim)},
+      std::clamp<std::int64_t>(static_cast<std::int64_t>(options.chunk_bytes / row_bytes), 1, total));
+  m.value = GrowingDataset(g, "value", H5T_IEEE_F64LE, {hsize_t(total), hsize_t(dim)},
                            {paths_per_chunk, hsize_t(dim)}, options.compression);
-  std::vector<std::int64_t> paths(static_cast<std::size_t>(n_paths)), dims(static_cast<std::size_t>(dim));
+  std::vector<std::int64_t> paths(static_cast<std::size_t>(total)), dims(static_cast<std::size_t>(dim));
   std::iota(paths.begin(), paths.end(), file.info().path_first);
   std::iota(dims.begin(), dims.end(), std::int64_t{0});
   m.path_scale = make_index_scale(g, "path", paths);

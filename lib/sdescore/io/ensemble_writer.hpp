@@ -26,6 +26,11 @@ struct EnsembleOptions {
   /// are rethrown by the next append, flush(), the file's commit() or any other call. false: write
   /// before returning.
   bool background_writes = true;
+  /// A part of a larger ensemble (one process of a parallel file, sdescore::mpi): the writer's
+  /// n_paths are the paths [part_first, part_first + n_paths) of `part_of` paths; every process
+  /// appends each snapshot (collective writes, never in the background). 0: the whole ensemble.
+  std::int64_t part_of = 0;
+  std::int64_t part_first = 0;
 };
 
 class EnsembleWriter {

@@ -2,8 +2,8 @@
 
 namespace sdescore::io {
 
-OutputFile::OutputFile(std::filesystem::path target, const RunInfo& info, bool overwrite)
-    : file_(std::move(target), overwrite), info_(info) {
+OutputFile::OutputFile(std::filesystem::path target, const RunInfo& info, bool overwrite, const SharedFile* shared)
+    : file_(std::move(target), overwrite, shared), info_(info) {
   write_run_info(file_.root(), info_);
 }
 

@@ -15,7 +15,10 @@ class OutputFile {
  public:
   /// Creates the temporary next to `target` and writes the provenance. IoError if the
   /// target exists and !overwrite (message mentions --force) or is not writable.
-  OutputFile(std::filesystem::path target, const RunInfo& info, bool overwrite = false);
+  /// `shared`: one file of several processes (see SharedFile; the constructor and commit are
+  /// then collective).
+  OutputFile(std::filesystem::path target, const RunInfo& info, bool overwrite = false,
+             const SharedFile* shared = nullptr);
 
   Group root() const { return file_.root(); }
   const RunInfo& info() const { return info_; }

@@ -21,6 +21,29 @@ void check_gzip_level(int level) {
     throw IoError("gzip compression was requested but this HDF5 library has no deflate filter");
 }
 
+ParallelWrite parallel_write_of(hid_t obj) {
+  ParallelWrite w;
+#ifdef H5_HAVE_PARALLEL
+  Hid file = checked(H5Iget_file_id(obj), "cannot find the file of " + where(obj));
+  Hid fapl = checked(H5Fget_access_plist(file.get()), "cannot read the file access list of " + where(obj));
+  if (H5Pget_driver(fapl.get()) != H5FD_MPIO) return w;
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Info info = MPI_INFO_NULL;
+  check(H5Pget_fapl_mpio(fapl.get(), &comm, &info), "cannot read the MPI communicator of " + where(obj));
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_free(&comm);
+  if (info != MPI_INFO_NULL) MPI_Info_free(&info);
+  w.parallel = true;
+  w.writer = rank == 0;
+  w.dxpl = checked(H5Pcreate(H5P_DATASET_XFER), "cannot create a transfer property list");
+  check(H5Pset_dxpl_mpio(w.dxpl.get(), H5FD_MPIO_COLLECTIVE), "cannot set collective transfers");
+#else
+  (void)obj;
+#endif
+  return w;
+}
+
 GrowingDataset::GrowingDataset(hid_t group, const std::string& name, hid_t file_type, std::vector<hsize_t> slab,
                                std::vector<hsize_t> chunk_slab, int gzip_level)
     : slab_(std::move(slab)) {
@@ -45,8 +68,27 @@ GrowingDataset::GrowingDataset(hid_t group, const std::string& name, hid_t file_
   for (auto c : chunk) chunk_bytes *= c;
   H5Pset_chunk_cache(dapl.get(), 521, std::max<std::size_t>(1u << 20, 2 * chunk_bytes), 1.0);
   ds_ = checked(H5Dcreate2(group, name.c_str(), file_type, sp.get(), H5P_DEFAULT, dcpl.get(), dapl.get()), what);
-  if (gzip_level == 0 && slab_.size() == 2 && chunk[2] == slab_[1] && H5Tget_size(file_type) == 8)
-    direct_rows_ = chunk[1];
+  par_ = parallel_write_of(group);
+  if (gzip_level == 0 && slab_.size() == 2 && chunk[2] == slab_[1] && H5Tget_size(file_type) == 8 && !par_.parallel)
+    direct_rows_ = chunk[1];  // direct chunk writes are serial HDF5 only
+}
+
+void GrowingDataset::write_rows(hsize_t s, hsize_t row0, hsize_t rows, hid_t mem_type, const void* data) {
+  if (!ds_) throw IoError("cannot append to a dataset whose file was already committed or closed");
+  const std::string what = "cannot write rows " + std::to_string(row0) + ".." + std::to_string(row0 + rows) +
+                           " of snapshot " + std::to_string(s) + " to " + where(ds_.get());
+  if (slab_.empty() || row0 + rows > slab_[0]) throw IoError(what + ": out of range");
+  std::vector<hsize_t> dims{s + 1}, start{s, row0}, count{1, rows};
+  for (auto n : slab_) dims.push_back(n);
+  for (std::size_t i = 1; i < slab_.size(); ++i) {
+    start.push_back(0);
+    count.push_back(slab_[i]);
+  }
+  if (shape_of(ds_.get()).at(0) < s + 1) check(H5Dset_extent(ds_.get(), dims.data()), what + ": cannot extend");
+  Hid fsp = checked(H5Dget_space(ds_.get()), what);
+  check(H5Sselect_hyperslab(fsp.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), what);
+  Hid msp = checked(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what);
+  check(H5Dwrite(ds_.get(), mem_type, msp.get(), fsp.get(), par_.transfer(), data), what);
 }
 
 void GrowingDataset::write(hsize_t s, hid_t mem_type, const void* data) {
@@ -80,7 +122,11 @@ void GrowingDataset::write(hsize_t s, hid_t mem_type, const void* data) {
   Hid fsp = checked(H5Dget_space(ds_.get()), what);
   check(H5Sselect_hyperslab(fsp.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr), what);
   Hid msp = checked(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), what);
-  check(H5Dwrite(ds_.get(), mem_type, msp.get(), fsp.get(), H5P_DEFAULT, data), what);
+  if (!par_.writer) {  // a parallel file: the first process writes, the others take part
+    check(H5Sselect_none(fsp.get()), what);
+    check(H5Sselect_none(msp.get()), what);
+  }
+  check(H5Dwrite(ds_.get(), mem_type, msp.get(), fsp.get(), par_.transfer(), data), what);
 }
 
 SnapshotSeries::SnapshotSeries(hid_t group)
@@ -106,7 +152,16 @@ Hid make_index_scale(hid_t group, const std::string& name, const std::vector<std
   Hid sp = checked(H5Screate_simple(1, &n, nullptr), what);
   Hid ds = checked(H5Dcreate2(group, name.c_str(), H5T_STD_I64LE, sp.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                    what);
-  if (n > 0) check(H5Dwrite(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), what);
+  if (n > 0) {
+    const ParallelWrite par = parallel_write_of(group);
+    Hid fsp = checked(H5Dget_space(ds.get()), what);
+    Hid msp = checked(H5Screate_simple(1, &n, nullptr), what);
+    if (!par.writer) {  // a parallel file: the first process writes, the others take part
+      check(H5Sselect_none(fsp.get()), what);
+      check(H5Sselect_none(msp.get()), what);
+    }
+    check(H5Dwrite(ds.get(), H5T_NATIVE_INT64, msp.get(), fsp.get(), par.transfer(), values.data()), what);
+  }
   check(H5DSset_scale(ds.get(), name.c_str()), what);
   return ds;
 }

@@ -209,16 +209,32 @@ struct Saved {
 
 /// The simulation of one model with one stepper.
 template <class St, class M>
-Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model) {
+Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model, Partition* part) {
   constexpr int D = M::state_dim;
   const auto wall0 = std::chrono::steady_clock::now();
 
   // ---- resolve and validate everything before touching any file ----------------------
   const PathRange pr = resolve_paths(c);
+  // This process's paths: all of them, or its part of a run shared by several (Partition).
+  PathRange mine = pr;
+  std::int64_t part_first = 0;
+  if (part) {
+    const auto [first, count] = part->part(pr.count);
+    part_first = first;
+    mine = {pr.first + static_cast<std::uint64_t>(first), count};
+    const char* serial_only = c.checkpoint_every > 0 ? "--checkpoint-every"
+                              : !c.resume.empty()    ? "--resume"
+                              : c.keep_positions     ? "--keep-positions"
+                                                     : nullptr;
+    if (serial_only)
+      throw ConfigError(opt(c, serial_only) + " is not available in a run over several processes (MPI); run it in "
+                        "one process, or split it into runs with " + opt(c, "--path-range"));
+    if (!c.output.empty()) io::check_writable_target(c.output, c.force);  // on every process, before the file
+  }
   const Grid grid = resolve_grid(c);
   check_threads(opt(c, "--threads"), c.threads);  // 0 or 1..max_threads(), before any OpenMP region
-  require_memory(opt(c, "--paths") + " " + std::to_string(pr.count) + " of dimension " + std::to_string(D),
-                 16.0 * D * static_cast<double>(pr.count),
+  require_memory(opt(c, "--paths") + " " + std::to_string(mine.count) + " of dimension " + std::to_string(D),
+                 16.0 * D * static_cast<double>(mine.count),
                  "use fewer paths, or split the ensemble into runs with a path range");
   if (c.compress < 0 || c.compress > 9)
     throw ConfigError(opt(c, "--compress") + " = " + std::to_string(c.compress) +
@@ -331,9 +347,9 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     info.extra["resumed_from"] = c.resume;
     info.extra["resumed_at_step"] = ck.step;
   } else if (spec.kind == ensemble::InitSpec::Kind::file) {
-    state = load_init_file(c, spec.path, D, M::name, pr);
+    state = load_init_file(c, spec.path, D, M::name, mine);
   } else {
-    state = ensemble::sample_initial(model, spec, c.seed, pr.first, pr.count);
+    state = ensemble::sample_initial(model, spec, c.seed, mine.first, mine.count);
   }
 
   // ---- files: checks first, then the temporary output --------------------------------
@@ -341,9 +357,23 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   const bool ckpt_is_resume = same_file(ckpt, c.resume);
   if (c.checkpoint_every > 0) io::check_writable_target(ckpt, c.force || ckpt_is_resume);
   std::optional<io::OutputFile> file;
-  if (to_file) file.emplace(c.output, info, c.force);
+  std::optional<io::SharedFile> shared;
+  if (part) {
+    part->sync();  // every process is ready: the file is created together
+    if (to_file) shared = part->shared_file(c.output);
+  }
+  if (to_file) file.emplace(c.output, info, c.force, shared ? &*shared : nullptr);
   std::optional<io::EnsembleWriter> ew;
   std::optional<io::ObservablesWriter> ow;
+  // A process that fails from here on tells the others before its file handles close (the
+  // closes are collective): declared after the file and writers, so destroyed before them.
+  struct TellPartners {
+    Partition* part;
+    int uncaught = std::uncaught_exceptions();
+    ~TellPartners() {
+      if (part && std::uncaught_exceptions() > uncaught) part->fail();
+    }
+  } tell_partners{part};
   auto make_observables = [&](io::OutputFile& f) {
     io::ObservablesOptions oo;
     oo.n_paths = pr.count;
@@ -364,10 +394,16 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   io::EnsembleOptions eopt;
   eopt.compression = c.compress;
   if (file) {
-    if (c.stats_only)
+    if (c.stats_only) {
       ow.emplace(make_observables(*file));
-    else
+    } else if (part) {
+      io::EnsembleOptions po = eopt;
+      po.part_of = pr.count;
+      po.part_first = part_first;
+      ew.emplace(*file, mine.count, D, po);
+    } else {
       ew.emplace(*file, pr.count, D, eopt);
+    }
   }
 
   // Snapshots kept in memory, (snapshot, path, dim).
@@ -460,13 +496,20 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
 
   // ---- the run -----------------------------------------------------------------------
   const std::int64_t end = grid.n_steps;
-  const double total = static_cast<double>(pr.count) * static_cast<double>(end - step0);
+  const double total = static_cast<double>(mine.count) * static_cast<double>(end - step0);
   double done_before = 0;
   auto sink = [&](const ensemble::Snapshot& s) {
-    if (ew)
+    if (part) part->sync();  // no process failed: write this snapshot together
+    if (ew) {
       ew->append_dim_major(s.state.data, s.t, s.step, s.state.n_paths);
-    else if (ow)
+    } else if (ow && part) {  // this process's chunk partials, merged in path order across processes
+      ensemble::StatsAccumulator acc(D, mine.count, stats_opt, 1);
+      acc.add_range(s.state, 0, mine.count, 0);
+      const ensemble::EnsembleStats st = part->reduce(D, stats_opt, acc.partials());
+      ow->append(s.t, s.step, Eigen::VectorXd(st.mean()), Eigen::MatrixXd(st.cov()), counts_of(st));
+    } else if (ow) {
       ow->append(s.t, s.step, Eigen::VectorXd(s.stats->mean()), Eigen::MatrixXd(s.stats->cov()), counts_of(*s.stats));
+    }
     keep_view(s.state, s.t, s.step);
     ++res.snapshots;
     if (c.checkpoint_every > 0) {
@@ -487,12 +530,13 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
 
   ensemble::EnsembleOptions eo;
   eo.seed = c.seed;
-  eo.first_path = pr.first;
+  eo.first_path = mine.first;
   eo.t0 = 0.0;
   eo.dt = c.dt;
   eo.save_every = grid.save_every;
   eo.n_threads = c.threads;
   eo.stats = stats_opt;
+  if (part) eo.stats.enabled = false;  // the sink reduces across processes
   eo.progress_every = report ? std::max<std::int64_t>(1, (end - step0) / 1000) : 0;
   std::int64_t k = step0;
   bool first_segment = true;
@@ -503,7 +547,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     eo.n_steps = seg_end - k;
     eo.emit_initial = first_segment && c.resume.empty();
     ensemble::simulate(stepper, model, state, eo, sink, report ? ensemble::ProgressFn(on_progress) : ensemble::ProgressFn());
-    done_before += static_cast<double>(pr.count) * static_cast<double>(seg_end - k);
+    done_before += static_cast<double>(mine.count) * static_cast<double>(seg_end - k);
     first_segment = false;
     k = seg_end;
     if (c.checkpoint_every > 0 && k % c.checkpoint_every == 0) {
@@ -513,12 +557,14 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   }
   if (hooks.stop_requested && hooks.stop_requested()) throw Cancelled();  // a stop during the last interval
 
+  if (part) part->sync();  // every process finished: close the file together
   if (file) file->commit();
+  if (part) part->sync();  // the rename succeeded (or the owner failed and says so)
   if (c.checkpoint_every > 0 && !c.keep_checkpoint && (wrote_checkpoint || ckpt_is_resume)) {
     std::error_code ec;
     fs::remove(ckpt, ec);
   }
-  res.path_steps = total;
+  res.path_steps = part ? static_cast<double>(pr.count) * static_cast<double>(end - step0) : total;  // all processes
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   return res;
 }
@@ -571,7 +617,8 @@ std::string checkpoint_path_for(const std::string& output) { return output + ".c
 
 std::string default_stepper(const std::string& model) { return app::default_stepper(model); }
 
-Result simulate(const Config& c, const Hooks& hooks) {
+namespace {
+Result simulate_with(const Config& c, const Hooks& hooks, Partition* partition) {
   if (c.model.empty())
     throw ConfigError(std::string(c.cli_names ? "no model given: use --model NAME" : "no model given") +
                       "; valid models are " + app::detail::join(app::model_names()) +
@@ -585,10 +632,15 @@ Result simulate(const Config& c, const Hooks& hooks) {
   return app::visit_model(c.model, params, [&](const auto& model) {
     using M = std::decay_t<decltype(model)>;
     Result r;
-    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model); });
+    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model, partition); });
     return r;
   });
 }
+}  // namespace
+
+Result simulate(const Config& c, const Hooks& hooks) { return simulate_with(c, hooks, nullptr); }
+
+Result simulate(const Config& c, const Hooks& hooks, Partition& partition) { return simulate_with(c, hooks, &partition); }
 
 Result read_ensemble(const std::string& path) {
   if (!fs::exists(path)) throw IoError("cannot read ensemble file '" + path + "': no such file");

@@ -25,6 +25,15 @@
 
 #include "sdescore/io/run_info.hpp"
 
+namespace sdescore::ensemble {
+struct EnsembleStats;
+struct StatsOptions;
+struct StatsPartials;
+}  // namespace sdescore::ensemble
+namespace sdescore::io {
+struct SharedFile;
+}
+
 namespace sdescore::sim {
 
 struct Config {
@@ -100,7 +109,36 @@ struct Result {
   std::vector<std::int64_t> steps;
   std::vector<double> positions;  ///< keep_positions: (snapshot, path, dim), row-major
   double seconds = 0;             ///< wall time of the run
-  double path_steps = 0;          ///< path-steps taken by this run
+  double path_steps = 0;          ///< path-steps taken by this run (all its processes, see Partition)
+};
+
+/// One process of a run shared by several (sdescore::mpi implements it over MPI,
+/// docs/distributed.md). The processes split the paths into consecutive parts that start on
+/// ensemble::kStatsChunk boundaries, write one file together and reduce the statistics in path
+/// order, so the output is that of one process. The calls are collective: every process makes
+/// them in the same order.
+class Partition {
+ public:
+  virtual ~Partition() = default;
+  /// This process's part {first, count} of `paths` paths (first relative to the run's first
+  /// path; a multiple of ensemble::kStatsChunk; count >= 1). ConfigError if there are too few.
+  virtual std::pair<std::int64_t, std::int64_t> part(std::int64_t paths) const = 0;
+  /// The shared temporary of the output `target` (the same on every process).
+  virtual io::SharedFile shared_file(const std::string& target) = 0;
+  /// Returns if no process has failed; otherwise throws PartnerFailed (another process's error
+  /// ends this one too). Called before each collective step of the run.
+  virtual void sync() = 0;
+  /// Tells the others this process failed (their sync() throws); once per run, later calls do
+  /// nothing. A process that learned of a failure at sync() has nothing to tell.
+  virtual void fail() = 0;
+  /// The statistics of all the paths from every process's partials of its own paths.
+  virtual ensemble::EnsembleStats reduce(int dim, const ensemble::StatsOptions& options,
+                                         const ensemble::StatsPartials& mine) = 0;
+};
+
+/// Thrown by Partition::sync when another process of the run failed (that one reports why).
+struct PartnerFailed : std::exception {
+  const char* what() const noexcept override { return "another process of the run failed"; }
 };
 
 /// Runs a simulation. Throws ConfigError (bad settings, naming the value and what is valid),
@@ -108,6 +146,9 @@ struct Result {
 /// Everything is checked before any file is touched; existing files are never modified unless
 /// force, and the output appears only when complete.
 Result simulate(const Config& config, const Hooks& hooks = {});
+/// This process's share of a run over several processes (see Partition): the same file as
+/// simulate(config) writes. Checkpoints, resume and keep_positions are not available here.
+Result simulate(const Config& config, const Hooks& hooks, Partition& partition);
 
 /// Reads the path snapshots of an sdescore ensemble file (IoError if it is none, e.g. a
 /// statistics-only file) into a Result with keep_positions layout.

@@ -8,6 +8,18 @@
 
 namespace sdescore::io::detail {
 
+/// How a process writes into a file opened with the MPI-IO driver (parallel HDF5, the
+/// SDESCORE_MPI build): a collective transfer list and whether it writes data that every
+/// process holds (the first process does). In a serial file: not parallel, default transfer.
+struct ParallelWrite {
+  bool parallel = false;
+  bool writer = true;  ///< writes the shared data (rank 0 of the file's communicator)
+  Hid dxpl;            ///< collective transfer (invalid: H5P_DEFAULT)
+  hid_t transfer() const { return dxpl ? dxpl.get() : H5P_DEFAULT; }
+};
+/// The ParallelWrite of the file holding `obj`.
+ParallelWrite parallel_write_of(hid_t obj);
+
 /// A dataset of shape (snapshot, slab...) with snapshot unlimited, chunked as
 /// (1, chunk...), optionally gzip+shuffle compressed.
 class GrowingDataset {
@@ -16,7 +28,13 @@ class GrowingDataset {
   GrowingDataset(hid_t group, const std::string& name, hid_t file_type, std::vector<hsize_t> slab,
                  std::vector<hsize_t> chunk_slab, int gzip_level);
   /// Writes slab number s (extending the dataset to s+1 snapshots) from `data` (row-major).
+  /// In a parallel file (MPI-IO driver) every process calls it (collective); the first
+  /// process's data is written.
   void write(hsize_t s, hid_t mem_type, const void* data);
+  /// Writes rows [row0, row0 + rows) of the first slab axis of slab s from `data` (row-major,
+  /// rows x the rest of the slab). Parallel files: every process calls it with its own rows
+  /// (collective); each process's rows are written.
+  void write_rows(hsize_t s, hsize_t row0, hsize_t rows, hid_t mem_type, const void* data);
   hid_t id() const { return ds_.get(); }
 
  private:
@@ -27,6 +45,7 @@ class GrowingDataset {
   // HDF5 buffer allocation per snapshot).
   hsize_t direct_rows_ = 0;
   std::vector<unsigned char> edge_;  // a zero-padded copy of the last, partial chunk
+  ParallelWrite par_;                // collective transfers in a parallel file
 };
 
 /// Creates the 1-D unlimited "snapshot" index scale, "time" and "step" in `group`.

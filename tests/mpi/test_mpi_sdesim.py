@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""sdesim under mpirun (docs/distributed.md): 1, 2 and 3 ranks give the serial run's numbers.
+
+Usage: test_mpi_sdesim.py SDESIM MPIRUN CASE
+The reference is the same binary without mpirun (one process: the serial program). Compared
+are the datasets (h5py, exact bytes), not the files' bytes (the layouts may differ in chunking).
+CASE: paths | stats | compress | bad_input | rank_failure
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+SDESIM, MPIRUN, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
+ENV = dict(os.environ, OMP_NUM_THREADS="1")
+if os.geteuid() == 0:  # containers and CI run as root; OpenMPI refuses that unless told
+    ENV.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+# 200 paths = 4 blocks of 64 (the last one 8): 3 ranks get 64, 64 and 72 paths.
+RUN = ["--model", "underdamped_langevin", "--init", "normal:0,1", "--paths", "200", "--dt", "0.01",
+       "--t-end", "0.5", "--save-every", "10", "--seed", "11", "-q"]
+
+
+def sdesim(args, ranks=None, expect=0):
+    cmd = [SDESIM] + args
+    if ranks is not None:
+        cmd = [MPIRUN, "-np", str(ranks), "--oversubscribe"] + cmd
+    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+    if p.returncode != expect:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}, expected {expect}\nstdout:{p.stdout}\nstderr:{p.stderr}")
+    return p
+
+
+def datasets(path):
+    """Every dataset of the file (name -> numpy array), read with h5py."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def same_data(ref, other, names):
+    a, b = datasets(ref), datasets(other)
+    for n in names:
+        if n not in a or n not in b:
+            sys.exit(f"FAIL: dataset {n} missing ({ref}: {n in a}, {other}: {n in b})")
+        x, y = np.asarray(a[n]), np.asarray(b[n])
+        if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
+            diff = np.max(np.abs(x - y)) if x.shape == y.shape else "shape"
+            sys.exit(f"FAIL: {n} differs between {ref} and {other} (max |diff| {diff})")
+    return a
+
+
+def value_names(path, group):
+    names = list(datasets(path))
+    return [n for n in names if n.startswith(group)]
+
+
+def no_files(d, what):
+    left = os.listdir(d)
+    if left:
+        sys.exit(f"FAIL: {what}: files left behind: {left}")
+
+
+with tempfile.TemporaryDirectory() as d:
+    ref = os.path.join(d, "serial.h5")
+    if CASE == "paths":
+        sdesim(RUN + ["-o", ref])
+        names = value_names(ref, "particles/")
+        pos = [n for n in names if n.endswith("position/value")]
+        assert pos, f"no position/value dataset in {names}"
+        for ranks in (1, 2, 3):
+            out = os.path.join(d, f"mpi{ranks}.h5")
+            sdesim(RUN + ["-o", out], ranks=ranks)
+            data = same_data(ref, out, names)
+            assert data[pos[0]].shape == (6, 200, 2), data[pos[0]].shape
+            with h5py.File(out, "r") as f:  # the provenance says what was run, the same as the serial file
+                assert int(f["parameters"].attrs["path_count"]) == 200
+        print("OK: trajectory datasets of 1, 2, 3 ranks are byte-identical to the serial run:", ", ".join(names))
+    elif CASE == "stats":
+        stats = ["--stats-only", "--hist", "0:-3:3:30", "--hist", "1:-3:3:30"]
+        sdesim(RUN + stats + ["-o", ref])
+        names = value_names(ref, "observables/")
+        assert any(n.endswith("covariance") for n in names) and any(n.endswith("histogram") for n in names), names
+        for ranks in (1, 2, 3):
+            out = os.path.join(d, f"mpi{ranks}.h5")
+            sdesim(RUN + stats + ["-o", out], ranks=ranks)
+            same_data(ref, out, names)
+        print("OK: statistics of 1, 2, 3 ranks are byte-identical to the serial run:", ", ".join(names))
+    elif CASE == "compress":
+        sdesim(RUN + ["--compress", "4", "-o", ref])
+        names = value_names(ref, "particles/")
+        out = os.path.join(d, "mpi2.h5")
+        sdesim(RUN + ["--compress", "4", "-o", out], ranks=2)
+        same_data(ref, out, names)
+        with h5py.File(out, "r") as f:
+            ds = [f[n] for n in names if n.endswith("position/value")][0]
+            assert ds.compression == "gzip", ds.compression
+        print("OK: gzip-compressed paths from 2 ranks equal the serial run's")
+    elif CASE == "bad_input":
+        out = os.path.join(d, "bad.h5")
+        # bad on every rank: one message, exit 2, no file
+        p = sdesim([a if a != "0.01" else "0.03" for a in RUN] + ["-o", out], ranks=2, expect=2)
+        lines = [l for l in p.stderr.splitlines() if "error" in l]
+        assert len(lines) == 1 and "--t-end" in lines[0], p.stderr
+        no_files(d, "bad --dt")
+        # too few paths for the ranks: 100 paths are 2 blocks of 64, 3 ranks need 3
+        p = sdesim([a if a != "200" else "100" for a in RUN] + ["-o", out], ranks=3, expect=2)
+        lines = [l for l in p.stderr.splitlines() if "error" in l]
+        assert len(lines) == 1 and "--paths = 100" in lines[0] and ">= 129" in lines[0], p.stderr
+        no_files(d, "too few paths")
+        # an existing target is refused on every rank, and left alone
+        with open(out, "w") as f:
+            f.write("keep me")
+        p = sdesim(RUN + ["-o", out], ranks=2, expect=3)
+        assert p.stderr.count("already exists") == 1, p.stderr
+        assert open(out).read() == "keep me"
+        print("OK: bad input under mpirun: one message, exit 2 (3 for an existing file), nothing written")
+    elif CASE == "rank_failure":
+        # Only the last rank's paths blow up: a start file whose last path starts at 1e200.
+        start = os.path.join(d, "start.h5")
+        sdesim(RUN + ["-o", start])
+        with h5py.File(start, "r+") as f:
+            v = [f[n] for n in value_names(start, "particles/") if n.endswith("position/value")][0]
+            x = v[-1]
+            x[-1, :] = 1e200
+            v[-1] = x
+        out = os.path.join(d, "out.h5")
+        args = [a if a != "normal:0,1" else "file:" + start for a in RUN] + ["-o", out]
+        sdesim(args, expect=4)  # serial: the same failure
+        p = sdesim(args, ranks=2, expect=4)
+        lines = [l for l in p.stderr.splitlines() if "error" in l]
+        assert len(lines) == 1 and "rank 1 of 2" in lines[0], p.stderr
+        assert sorted(os.listdir(d)) == ["start.h5"], os.listdir(d)
+        print("OK: a divergence on rank 1 ends both ranks with exit 4, one message, no output")
+    else:
+        sys.exit(f"unknown case {CASE}")
