@@ -4,7 +4,7 @@
 Usage: test_mpi_sdesim.py SDESIM MPIRUN CASE
 The reference is the same binary without mpirun (one process: the serial program). Compared
 are the datasets (h5py, exact bytes), not the files' bytes (the layouts may differ in chunking).
-CASE: paths | stats | compress | bad_input | rank_failure
+CASE: paths | stats | compress | bad_input | rank_failure | killed_rank
 """
 import os
 import subprocess
@@ -135,5 +135,39 @@ with tempfile.TemporaryDirectory() as d:
         assert len(lines) == 1 and "rank 1 of 2" in lines[0], p.stderr
         assert sorted(os.listdir(d)) == ["start.h5"], os.listdir(d)
         print("OK: a divergence on rank 1 ends both ranks with exit 4, one message, no output")
+    elif CASE == "killed_rank":
+        # SIGKILL rank 1 while the file is being written: mpirun ends rank 0 (SIGTERM), whose
+        # handler removes the shared temporary; nothing appears at the target.
+        import signal
+        import time
+        out = os.path.join(d, "out.h5")
+        long_run = ["--model", "underdamped_langevin", "--paths", "2000", "--dt", "0.01", "--t-end", "10000",
+                    "--save-every", "100", "-q", "-o", out]  # minutes if not killed
+        cmd = [MPIRUN, "-np", "2", "--oversubscribe", SDESIM] + long_run
+        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def rank1():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmdline = f.read().split(b"\0")
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        environ = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if cmdline[0] == SDESIM.encode() and out.encode() in cmdline and b"OMPI_COMM_WORLD_RANK=1" in environ:
+                    return int(pid)
+            return None
+
+        deadline = time.time() + 60
+        while time.time() < deadline and not any(n.startswith(".tmp-") for n in os.listdir(d)):
+            time.sleep(0.05)
+        victim = rank1()
+        assert victim is not None and proc.poll() is None, "the run ended before rank 1 could be killed"
+        os.kill(victim, signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode != 0, proc.returncode
+        no_files(d, "killed rank")
+        print("OK: a killed rank ends the run with exit", proc.returncode, "and leaves no file")
     else:
         sys.exit(f"unknown case {CASE}")
