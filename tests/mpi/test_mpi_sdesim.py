@@ -14,6 +14,9 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from test_file_format import check_ensemble_file  # noqa: E402  the layout checks of every sdescore file
+
 SDESIM, MPIRUN, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
 if os.geteuid() == 0:  # containers and CI run as root; OpenMPI refuses that unless told
@@ -78,6 +81,7 @@ with tempfile.TemporaryDirectory() as d:
             assert data[pos[0]].shape == (6, 200, 2), data[pos[0]].shape
             with h5py.File(out, "r") as f:  # the provenance says what was run, the same as the serial file
                 assert int(f["parameters"].attrs["path_count"]) == 200
+            check_ensemble_file(out)  # H5MD layout, dimension scales, xarray
         print("OK: trajectory datasets of 1, 2, 3 ranks are byte-identical to the serial run:", ", ".join(names))
     elif CASE == "stats":
         stats = ["--stats-only", "--hist", "0:-3:3:30", "--hist", "1:-3:3:30"]
@@ -88,6 +92,7 @@ with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, f"mpi{ranks}.h5")
             sdesim(RUN + stats + ["-o", out], ranks=ranks)
             same_data(ref, out, names)
+            check_ensemble_file(out)
         print("OK: statistics of 1, 2, 3 ranks are byte-identical to the serial run:", ", ".join(names))
     elif CASE == "compress":
         sdesim(RUN + ["--compress", "4", "-o", ref])
