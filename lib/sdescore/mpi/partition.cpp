@@ -24,9 +24,9 @@ std::pair<std::int64_t, std::int64_t> MpiPartition::part(std::int64_t paths) con
                       " paths, so valid are --paths >= " + std::to_string(chunk * (size_ - 1) + 1) +
                       " (or at most " + std::to_string(chunks) + " processes)");
   // Rank r: chunks [r * chunks / size, (r + 1) * chunks / size), in rank order.
-  const auto bound = [&](std::int64_t r) {
-    return static_cast<std::int64_t>((static_cast<__int128>(r) * chunks) / size_) * chunk;
-  };
+  // floor(r * chunks / size) without overflow: chunks = q size + m, r < size.
+  const std::int64_t q = chunks / size_, m = chunks % size_;
+  const auto bound = [&](std::int64_t r) { return (r * q + (r * m) / size_) * chunk; };
   const std::int64_t first = bound(rank_);
   const std::int64_t end = rank_ + 1 == size_ ? paths : bound(rank_ + 1);
   return {first, end - first};
