@@ -26,11 +26,12 @@ RUN = ["--model", "underdamped_langevin", "--init", "normal:0,1", "--paths", "20
        "--t-end", "0.5", "--save-every", "10", "--seed", "11", "-q"]
 
 
-def sdesim(args, ranks=None, expect=0):
+def sdesim(args, ranks=None, expect=0, threads=1):
     cmd = [SDESIM] + args
     if ranks is not None:
-        cmd = [MPIRUN, "-np", str(ranks), "--oversubscribe"] + cmd
-    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+        cmd = [MPIRUN, "-np", str(ranks), "--oversubscribe"] + (["--bind-to", "none"] if threads > 1 else []) + cmd
+    env = dict(ENV, OMP_NUM_THREADS=str(threads))
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     if p.returncode != expect:
         sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}, expected {expect}\nstdout:{p.stdout}\nstderr:{p.stderr}")
     return p
@@ -93,7 +94,10 @@ with tempfile.TemporaryDirectory() as d:
             sdesim(RUN + stats + ["-o", out], ranks=ranks)
             same_data(ref, out, names)
             check_ensemble_file(out)
-        print("OK: statistics of 1, 2, 3 ranks are byte-identical to the serial run:", ", ".join(names))
+        out = os.path.join(d, "mpi2x2.h5")  # 2 ranks x 2 threads (the partials are computed by threads)
+        sdesim(RUN + stats + ["-o", out], ranks=2, threads=2)
+        same_data(ref, out, names)
+        print("OK: statistics of 1, 2, 3 ranks (and 2 ranks x 2 threads) are byte-identical to the serial run:", ", ".join(names))
     elif CASE == "compress":
         sdesim(RUN + ["--compress", "4", "-o", ref])
         names = value_names(ref, "particles/")

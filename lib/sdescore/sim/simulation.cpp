@@ -503,8 +503,13 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     if (ew) {
       ew->append_dim_major(s.state.data, s.t, s.step, s.state.n_paths);
     } else if (ow && part) {  // this process's chunk partials, merged in path order across processes
-      ensemble::StatsAccumulator acc(D, mine.count, stats_opt, 1);
-      acc.add_range(s.state, 0, mine.count, 0);
+      // (per-chunk partials do not depend on the threads; histogram counts are exact sums)
+      const int n_threads = c.threads > 0 ? c.threads : omp_get_max_threads();
+      ensemble::StatsAccumulator acc(D, mine.count, stats_opt, n_threads);
+      const std::int64_t per = 16 * ensemble::kStatsChunk;
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+      for (std::int64_t b = 0; b < mine.count; b += per)
+        acc.add_range(s.state, b, std::min(mine.count, b + per), omp_get_thread_num());
       const ensemble::EnsembleStats st = part->reduce(D, stats_opt, acc.partials());
       ow->append(s.t, s.step, Eigen::VectorXd(st.mean()), Eigen::MatrixXd(st.cov()), counts_of(st));
     } else if (ow) {
