@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-bench_out}
 mkdir -p "$out"
+cmake --preset release -DSDESCORE_BUILD_BENCH=ON >/dev/null
 cmake --build build --target sdesim bench_score_time_to_accuracy >/dev/null
 build/apps/sdesim/sdesim --model double_well --param T=0.5 --init normal:0,0.2 --paths 50000 --dt 1e-3 \
   --t-end 2 --save-every 50 --seed 1 --threads 2 --force -o "$out/dw.h5"

@@ -8,7 +8,7 @@
 # PATHS, STEPS (engine cases), SDESIM_STEPS (100 snapshots at 1000) override the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cmake --preset release > /dev/null
+cmake --preset release -DSDESCORE_BUILD_BENCH=ON > /dev/null
 cmake --build build --target bench_sim_throughput bench_sim_baseline sdesim
 PATHS=${PATHS:-100000}
 STEPS=${STEPS:-200}

@@ -12,7 +12,7 @@ secs="${SECONDS_PER_CONFIG:-3}"
 threads="${THREADS:-1 2}"
 
 if [[ -z "${BENCH_EXE:-}" ]]; then
-  (cd "$root" && cmake --preset bench >/dev/null && cmake --build --preset bench --target bench_train_throughput)
+  (cd "$root" && cmake --preset bench -DSDESCORE_BUILD_BENCH=ON >/dev/null && cmake --build --preset bench --target bench_train_throughput)
   BENCH_EXE="$root/build-bench/bench/train_throughput/bench_train_throughput"
 fi
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then

@@ -7,7 +7,7 @@
 
 using namespace sdescore;
 
-namespace {
+namespace core_autodiff_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 template <class M>
 void check_jacobian(const M& m, const Vec<double, M::state_dim>& y, double t) {
@@ -47,7 +47,6 @@ void check_model(const M& m, const Vec<double, M::state_dim>& y, double t = 0.3)
   check_second_directional(m, y, t, u);
 }
 
-}  // namespace
 
 TEST_CASE("autodiff Jacobian and second directional derivative of every model equal finite differences") {
   using namespace models;
@@ -82,3 +81,5 @@ TEST_CASE("known values: double-well Jacobian and Ito curvature by hand") {
   // 1/2 (G G^T) f'' = 1/2 (2T) (-24 a x)
   CHECK(drift_ito_curvature(m, Vec<double, 1>(x), 0.0, G)(0) == doctest::Approx(0.5 * 2 * 0.7 * (-24 * 1.5 * x)));
 }
+
+}  // namespace core_autodiff_test

@@ -54,7 +54,7 @@ TEST_CASE("bad parameters are rejected with messages naming the value and the va
   CHECK_THROWS_WITH_AS(ou.validate(), doctest::Contains("positive definite"), ConfigError);
 }
 
-namespace {
+namespace core_models_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 /// Pearson chi-square of a histogram of samples against a density known up to normalisation
 /// (normalised by Simpson quadrature over [lo, hi]; samples outside are pooled in the two tails).
@@ -95,7 +95,6 @@ double chi_square(const std::vector<double>& xs, LogDensity&& logp, double lo, d
   return chi2;
 }
 
-}  // namespace
 
 TEST_CASE("stationary law: double-well histogram against the Boltzmann density (chi-square)") {
   models::DoubleWell m{.a = 1.0, .T = 0.5};
@@ -154,3 +153,5 @@ TEST_CASE("OU closed forms: stationary covariance solves the Lyapunov equation; 
   CHECK((m.exact_covariance(40.0) - S).norm() < 1e-12);
   CHECK(m.exact_covariance(0.0).norm() < 1e-14);
 }
+
+}  // namespace core_models_test

@@ -15,7 +15,7 @@
 using namespace sdescore;
 using namespace sdescore::ensemble;
 
-namespace {
+namespace ensemble_init_test {  // named and around the whole file: unity batches must not mix files' helpers
 struct Moments {
   Eigen::VectorXd mean;
   Eigen::MatrixXd cov;
@@ -24,7 +24,6 @@ Moments moments(const StateMatrix& s) {
   const auto st = compute_stats(s.view(), StatsOptions{});
   return {st.mean(), st.cov()};
 }
-}  // namespace
 
 TEST_CASE("init spec parser: valid forms") {
   auto p = parse_init_spec("point:0,1.5");
@@ -238,3 +237,5 @@ TEST_CASE("2D data-set init laws: two moons lie on their arcs, checkerboard on i
                        sdescore::ConfigError);
   CHECK_THROWS_AS(parse_init_spec("two_moons:-1"), sdescore::ConfigError);
 }
+
+}  // namespace ensemble_init_test

@@ -18,7 +18,7 @@
 using namespace sdescore;
 using namespace sdescore::ensemble;
 
-namespace {
+namespace ensemble_models_test {  // named and around the whole file: unity batches must not mix files' helpers
 // Engine options are written as designated initializers; `.stats = {}` names the one member
 // without a default initializer, which -Wmissing-field-initializers would otherwise flag.
 
@@ -36,7 +36,6 @@ int simulate_and_check(const St& stepper, const M& m, std::string_view init, std
   });
   return checked;
 }
-}  // namespace
 
 TEST_CASE("OU2 ensemble moments match exact_mean / exact_covariance (local linearisation is exact in law)") {
   const models::OU2 m;
@@ -105,3 +104,5 @@ TEST_CASE("active swimmer: <v^2>(t) follows the OU formula D (1 - e^{-2 gamma t}
   });
   CHECK(checked == 4);
 }
+
+}  // namespace ensemble_models_test

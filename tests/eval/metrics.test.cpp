@@ -9,7 +9,7 @@
 using namespace sdescore;
 using namespace sdescore::eval;
 
-namespace {
+namespace eval_metrics_test {  // named and around the whole file: unity batches must not mix files' helpers
 Eigen::MatrixXd normal_1d(Eigen::Index n, double mean, double sd, std::uint64_t seed) {
   return eval_test::gaussian_samples(n, Eigen::VectorXd::Constant(1, mean), Eigen::MatrixXd::Constant(1, 1, sd * sd), seed);
 }
@@ -22,7 +22,6 @@ Eigen::MatrixXd normal_2d(Eigen::Index n, const Eigen::Vector2d& mean, std::uint
 double mean_abs_normal(double m, double s) {
   return s * std::sqrt(2 / M_PI) * std::exp(-m * m / (2 * s * s)) + m * (1 - 2 * eval_test::Phi(-m / s));
 }
-}  // namespace
 
 TEST_CASE("metrics: energy distance matches the closed form for two 1D Gaussians") {
   // X ~ N(0, 1), Y ~ N(1, 1.5^2): E = 2 E|X - Y| - E|X - X'| - E|Y - Y'| with
@@ -161,3 +160,5 @@ TEST_CASE("metrics: results do not depend on the number of OpenMP threads") {
   CHECK(e1 == e4);  // bit-identical
   CHECK(w1 == w4);
 }
+
+}  // namespace eval_metrics_test

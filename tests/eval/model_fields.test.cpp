@@ -8,14 +8,13 @@
 using namespace sdescore;
 using namespace sdescore::eval;
 
-namespace {
+namespace eval_model_fields_test {  // named and around the whole file: unity batches must not mix files' helpers
 // The toy models of these tests (support/toy_models.hpp): Multiplicative1D has a zero-flux
 // stationary density with a closed-form score; General2D has y-dependent noise in every entry.
 using toy::General2D;
 using toy::Multiplicative1D;
 static_assert(SdeModel<Multiplicative1D>);
 static_assert(SdeModel<General2D>);
-}  // namespace
 
 TEST_CASE("model fields: div D by autodiff equals central differences of D") {
   General2D m;
@@ -54,3 +53,5 @@ TEST_CASE("model fields: batched drift and pseudo-inverse") {
   CHECK(P(1, 1) == doctest::Approx(0.25));
   CHECK_THROWS_AS(batch_drift(m, Eigen::MatrixXd(3, 1), 0.0), ConfigError);
 }
+
+}  // namespace eval_model_fields_test

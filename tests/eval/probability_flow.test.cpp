@@ -9,13 +9,12 @@ using namespace sdescore::eval;
 using sdescore::reference::GaussianLaw;
 using sdescore::reference::ou_marginal;
 
-namespace {
+namespace eval_probability_flow_test {  // named and around the whole file: unity batches must not mix files' helpers
 constexpr double k_sigma = 5.0;  // statistical checks: 5 standard errors (false alarm ~ 6e-7 per check)
 
 GaussianLaw<2> p0_2d() {
   return GaussianLaw<2>{Vec<double, 2>(1.0, -0.5), (Mat<double, 2, 2>() << 0.3, 0.1, 0.1, 0.2).finished()};
 }
-}  // namespace
 
 TEST_CASE("probability flow: OU 1D with the exact score maps p_0 samples to p_t") {
   models::OU1 m;
@@ -118,3 +117,5 @@ TEST_CASE("probability flow: bad input is rejected with a clear error") {
   o.rel_tol = 0;
   CHECK_THROWS_AS(integrate_probability_flow(m, score, y0, {0.0, 1.0}, o), ConfigError);
 }
+
+}  // namespace eval_probability_flow_test

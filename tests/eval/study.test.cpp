@@ -10,7 +10,7 @@
 
 using namespace sdescore;
 
-namespace {
+namespace eval_study_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 /// OU (B = 1, S = 1) sampled exactly from N(1, 0.2^2), snapshots every 0.1 up to 1.
 score::TrainingData ou_data(int paths, std::uint64_t seed) {
@@ -52,7 +52,6 @@ score::ScoreModel untrained(const score::TrainingData& data, int holdout_every) 
   return score::ScoreModel(f);
 }
 
-}  // namespace
 
 TEST_CASE("compare refuses to judge fits on training paths when nothing was held out") {
   const auto data = ou_data(200, 1);
@@ -85,3 +84,5 @@ TEST_CASE("physics uses the held-out paths of the training ensemble, and every p
   o.density = "kde";
   CHECK_THROWS_WITH_AS(eval::compute_physics(untrained(data, 10), data, o), doctest::Contains("valid values are ensemble, score"), ConfigError);
 }
+
+}  // namespace eval_study_test

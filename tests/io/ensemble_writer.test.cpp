@@ -9,7 +9,7 @@
 using namespace sdescore::io;
 namespace fs = std::filesystem;
 
-namespace {
+namespace io_ensemble_writer_test {  // named and around the whole file: unity batches must not mix files' helpers
 // Deterministic, non-trivial values (not exactly representable sums) for bit-exact checks.
 double value_at(std::int64_t s, std::int64_t p, std::int64_t d) {
   return std::sin(0.1 * double(s) + 1.3 * double(p)) * (1.0 + double(d)) + 1e-7 * double(p);
@@ -24,7 +24,6 @@ bool bit_equal(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
          std::memcmp(a.data(), b.data(), sizeof(double) * std::size_t(a.size())) == 0;
 }
-}  // namespace
 
 TEST_CASE("ensemble_writer: every append flavour round trips bit for bit") {
   TempDir dir;
@@ -180,3 +179,5 @@ TEST_CASE("ensemble_writer: background writes keep every snapshot, in order, as 
     CHECK(bit_equal(bg.snapshot(s), sync.snapshot(s)));
   }
 }
+
+}  // namespace io_ensemble_writer_test

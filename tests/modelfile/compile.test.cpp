@@ -14,7 +14,7 @@ using namespace sdescore;
 using namespace sdescore::modelfile;
 namespace fs = std::filesystem;
 
-namespace {
+namespace modelfile_compile_test {  // named and around the whole file: unity batches must not mix files' helpers
 int count_files(const fs::path& dir, const std::string& ext) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(dir))
@@ -42,7 +42,6 @@ struct EnvGuard {
       ::setenv("SDESCORE_CACHE_DIR", SDESCORE_TEST_CACHE_DIR, 1);
   }
 };
-}  // namespace
 
 TEST_CASE("compile: the double well compiles, loads, and its exported derivatives match by hand") {
   mftest::use_test_cache();
@@ -138,3 +137,5 @@ TEST_CASE("compile: a corrupt cache entry is rebuilt, and concurrent first uses 
   c->code.drift(&y, 0.0, nullptr, &f);
   CHECK(f == doctest::Approx(-2.0));
 }
+
+}  // namespace modelfile_compile_test

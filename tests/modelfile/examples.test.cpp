@@ -15,7 +15,7 @@
 
 using namespace sdescore;
 
-namespace {
+namespace modelfile_examples_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 template <class M>
 M load(const std::string& file) {
@@ -37,7 +37,6 @@ ensemble::StateMatrix run(const St& st, const M& m, std::int64_t n, std::int64_t
   return s;
 }
 
-}  // namespace
 
 TEST_CASE("brownian gyrator: stationary covariance of the two-temperature NESS (closed form)") {
   using FG = modelfile::FileModel<2, 2, additive_noise>;
@@ -155,3 +154,5 @@ TEST_CASE("geometric Brownian motion (multiplicative noise): the log-normal law 
   CHECK(std::abs(ml - m_exact) < 4 * std::sqrt(v_exact / n));
   CHECK(std::abs(vl - v_exact) < 4 * v_exact * std::sqrt(2.0 / n));
 }
+
+}  // namespace modelfile_examples_test

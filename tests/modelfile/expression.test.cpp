@@ -8,9 +8,9 @@
 
 using namespace sdescore::modelfile;
 
-namespace {
+namespace modelfile_expression_test {  // named and around the whole file: unity batches must not mix files' helpers
 const Symbols kSym{{"x", "v"}, {"gamma", "D"}};
-double eval(const std::string& s, double x, double v, double t = 0.0) {
+double eval_expr(const std::string& s, double x, double v, double t = 0.0) {
   const double y[2] = {x, v}, p[2] = {0.1, 2.0};
   return evaluate(*parse_expression(s, kSym), y, t, p);
 }
@@ -22,20 +22,19 @@ int error_offset(const std::string& s) {
   }
   return -1;
 }
-}  // namespace
 
 TEST_CASE("expressions: precedence, associativity and functions, by hand") {
-  CHECK(eval("1 + 2*3", 0, 0) == 7);
-  CHECK(eval("2^3^2", 0, 0) == 512);          // right-associative
-  CHECK(eval("-x^2", 3, 0) == -9);            // unary minus below ^
-  CHECK(eval("(-x)^2", 3, 0) == 9);
-  CHECK(eval("8/2/2", 0, 0) == 2);            // left-associative
-  CHECK(eval("-gamma*v", 0, 4) == doctest::Approx(-0.4));
-  CHECK(eval("sqrt(2*gamma*D)", 0, 0) == doctest::Approx(std::sqrt(0.4)));
-  CHECK(eval("atan2(x, v) + pow(v, 0.5) + abs(-x) + exp(0) + log(1) + t", 1, 4, 2) ==
+  CHECK(eval_expr("1 + 2*3", 0, 0) == 7);
+  CHECK(eval_expr("2^3^2", 0, 0) == 512);          // right-associative
+  CHECK(eval_expr("-x^2", 3, 0) == -9);            // unary minus below ^
+  CHECK(eval_expr("(-x)^2", 3, 0) == 9);
+  CHECK(eval_expr("8/2/2", 0, 0) == 2);            // left-associative
+  CHECK(eval_expr("-gamma*v", 0, 4) == doctest::Approx(-0.4));
+  CHECK(eval_expr("sqrt(2*gamma*D)", 0, 0) == doctest::Approx(std::sqrt(0.4)));
+  CHECK(eval_expr("atan2(x, v) + pow(v, 0.5) + abs(-x) + exp(0) + log(1) + t", 1, 4, 2) ==
         doctest::Approx(std::atan2(1, 4) + 2 + 1 + 1 + 0 + 2));
-  CHECK(eval("pi", 0, 0) == doctest::Approx(M_PI));
-  CHECK(eval("1e-3 * 2.5E2 + .5", 0, 0) == doctest::Approx(0.75));
+  CHECK(eval_expr("pi", 0, 0) == doctest::Approx(M_PI));
+  CHECK(eval_expr("1e-3 * 2.5E2 + .5", 0, 0) == doctest::Approx(0.75));
 }
 
 TEST_CASE("expressions: integer powers are products written left to right, as the built-ins write them") {
@@ -72,3 +71,5 @@ TEST_CASE("expressions: errors name what was found, what is valid and where") {
   check_contains(msg("x; system(\"rm -rf /\")"), {"unexpected ';'"});
   check_contains(msg("std::exit(1)"), {"unknown name 'std'"});
 }
+
+}  // namespace modelfile_expression_test

@@ -16,7 +16,7 @@
 
 using namespace sdescore;
 
-namespace {
+namespace modelfile_file_model_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 template <class M>
 M load(const std::string& file) {
@@ -55,7 +55,6 @@ double max_rel_diff(const A& a, const B& b) {
   return m;
 }
 
-}  // namespace
 
 TEST_CASE("file models: the double well's paths equal the built-in's bit for bit (EM, Heun, Milstein)") {
   using FM = modelfile::FileModel<1, 1, additive_noise>;
@@ -141,3 +140,5 @@ TEST_CASE("file models: the registry runs a path, and records and re-adopts the 
   mftest::check_contains(mftest::config_error([&] { app::visit_model(lm->spec.key(), {}, [](const auto&) {}); }),
                          {"three.toml: model 'three' has 3 variables", "model files run in these shapes"});
 }
+
+}  // namespace modelfile_file_model_test

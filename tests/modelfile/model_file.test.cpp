@@ -7,7 +7,7 @@
 using namespace sdescore::modelfile;
 using mftest::check_contains;
 
-namespace {
+namespace modelfile_model_file_test {  // named and around the whole file: unity batches must not mix files' helpers
 // A valid 2D model; each bad-input test changes one line of it.
 const std::string kGood = R"TOML(name = "swimmer"
 description = "test"
@@ -28,7 +28,6 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 std::string error_of(const std::string& text) {
   return mftest::config_error([&] { parse_model_text(text, "m.toml"); });
 }
-}  // namespace
 
 TEST_CASE("model files: a valid file gives the spec") {
   const ModelSpec s = parse_model_text(kGood, "m.toml");
@@ -110,3 +109,5 @@ TEST_CASE("model files: bad input names the file, line, column and the valid cho
     check_contains(error_of(replace(kGood, "[\"x\", \"v\"]", "[\"x\", \"exp\"]")), {"variable name 'exp' is reserved"});
   }
 }
+
+}  // namespace modelfile_model_file_test

@@ -13,7 +13,7 @@ using namespace sdescore::nn;
 using nn_test::random_matrix;
 using nn_test::random_vector;
 
-namespace {
+namespace nn_mlp_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 Architecture one_unit(Activation act) {
   Architecture a;
@@ -26,7 +26,6 @@ Architecture one_unit(Activation act) {
   return a;
 }
 
-}  // namespace
 
 TEST_CASE("Mlp: a one-hidden-unit tanh network by hand") {
   Mlp<double> net(one_unit(Activation::tanh));
@@ -279,3 +278,5 @@ TEST_CASE("Mlp: invalid inputs throw with the offending value") {
   CHECK(r.evaluate(Eigen::MatrixXd::Zero(3, 2), t).cols() == 3);
   CHECK_THROWS_AS(r.divergence(Eigen::MatrixXd::Zero(3, 2), t), ConfigError);
 }
+
+}  // namespace nn_mlp_test

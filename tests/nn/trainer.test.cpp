@@ -11,7 +11,7 @@
 using namespace sdescore;
 using namespace sdescore::nn;
 
-namespace {
+namespace nn_trainer_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 Eigen::MatrixXd gaussian_samples(Eigen::Index n, std::uint64_t seed) {
   std::mt19937_64 g(seed);
@@ -46,7 +46,6 @@ double rel_error(const Trainer& tr) {
   return std::sqrt((s + y).squaredNorm() / y.squaredNorm());
 }
 
-}  // namespace
 
 TEST_CASE("Trainer: regression learns the score of N(0,1) to < 2% relative L2 error") {
   const int steps = 1500, B = 256;
@@ -169,3 +168,5 @@ TEST_CASE("Trainer: checkpoint restore continues bit-identically (regression and
                                 part.optimizer().second_moment(), -1, part.ema().average(), 1),
                   ConfigError);
 }
+
+}  // namespace nn_trainer_test

@@ -23,7 +23,7 @@ TEST_CASE("SoA Philox4x32-10 lanes are bit-identical to r123::Philox4x32") {
     }
     std::uint32_t in0[L], in1[L], in2[L], in3[L];
     for (int i = 0; i < L; ++i) in0[i] = c0[i], in1[i] = c1[i], in2[i] = c2[i], in3[i] = c3[i];
-    detail::philox4x32_10_lanes<L>(static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), c0, c1,
+    sdescore::random::detail::philox4x32_10_lanes<L>(static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32), c0, c1,
                                    c2, c3);
     for (int i = 0; i < L; ++i) {
       const std::uint64_t counter = (std::uint64_t{in2[i]} << 32) | in1[i];

@@ -5,7 +5,7 @@
 using namespace sdescore;
 using namespace sdescore::reference;
 
-namespace {
+namespace reference_analytic_test {  // named and around the whole file: unity batches must not mix files' helpers
 // Central finite-difference gradient of a log-density (step 1e-5: truncation ~1e-10 relative,
 // round-off ~1e-16/1e-5 = 1e-11, so 1e-7 tolerances are safe).
 template <int N, class F>
@@ -19,7 +19,6 @@ Vec<double, N> fd_grad(F&& logp, const Vec<double, N>& y) {
   }
   return g;
 }
-}  // namespace
 
 TEST_CASE("analytic: Gaussian and mixture scores are the gradients of their log-densities") {
   GaussianLaw<2> g{Vec<double, 2>(0.3, -1.0), (Mat<double, 2, 2>() << 0.5, 0.2, 0.2, 0.4).finished()};
@@ -96,3 +95,5 @@ TEST_CASE("analytic: Boltzmann stationary scores") {
   const Eigen::VectorXd p = stationary_density_on_grid(dw, g);
   CHECK(p.sum() * g.cell_volume() == doctest::Approx(1.0).epsilon(1e-14));
 }
+
+}  // namespace reference_analytic_test

@@ -14,7 +14,7 @@
 using namespace sdescore;
 using namespace sdescore::reference;
 
-namespace {
+namespace reference_fokker_planck_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 template <int N>
 double l1_error(const DensitySnapshot<N>& s, const GaussianLaw<N>& law) {
@@ -29,7 +29,6 @@ using toy::MovingOU;
 using toy::VanishingNoise;
 using toy::VarNoise;
 
-}  // namespace
 
 TEST_CASE("fokker_planck: OU 1D against the exact Gaussian, order 2 in space and time") {
   const models::OU1 m;  // B = 1, S = 1: D = 1/2
@@ -299,3 +298,5 @@ TEST_CASE("fokker_planck: bad input is rejected with messages naming the value")
 
 // The evaluation-size timings and the self-convergence of the swimmer score (they only print)
 // live in bench/fokker_planck (docs/reference.md).
+
+}  // namespace reference_fokker_planck_test

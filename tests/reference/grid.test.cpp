@@ -9,7 +9,7 @@
 using namespace sdescore;
 using namespace sdescore::reference;
 
-namespace {
+namespace reference_grid_test {  // named and around the whole file: unity batches must not mix files' helpers
 template <int N>
 std::string error_of(const GridSpec<N>& s) {
   try {
@@ -19,7 +19,6 @@ std::string error_of(const GridSpec<N>& s) {
   }
   return "";
 }
-}  // namespace
 
 TEST_CASE("grid: centres, widths and flat indexing (first index fastest)") {
   const Grid<2> g(GridSpec<2>{{-1.0, 0.0}, {1.0, 3.0}, {4, 3}});
@@ -54,3 +53,5 @@ TEST_CASE("grid: bad input is rejected with a message naming the value") {
   m = error_of(GridSpec<2>{{0.0, 0.0}, {1.0, std::numeric_limits<double>::infinity()}, {10, 10}});
   CHECK(m.find("upper[1] = inf") != std::string::npos);
 }
+
+}  // namespace reference_grid_test

@@ -14,7 +14,7 @@
 using namespace sdescore;
 using namespace sdescore::score;
 
-namespace {
+namespace score_checks_test {  // named and around the whole file: unity batches must not mix files' helpers
 EnsembleData small(int paths) {
   EnsembleData d;
   d.times = {0.0, 0.1, 0.2};
@@ -22,7 +22,6 @@ EnsembleData small(int paths) {
   d.dt = 0.01;
   return d;
 }
-}  // namespace
 
 TEST_CASE("checks: non-finite positions and positions outside the model's domain are named by file, snapshot and path") {
   const models::DoubleWell dw;
@@ -83,3 +82,5 @@ TEST_CASE("checks: evaluation times must lie in the trained range") {
   CHECK_THROWS_AS(require_trained_time("t", 0.0, 0.01, 2.0), ConfigError);
   CHECK_THROWS_AS(require_trained_time("t", std::numeric_limits<double>::quiet_NaN(), 0.01, 2.0), ConfigError);
 }
+
+}  // namespace score_checks_test

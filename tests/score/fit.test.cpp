@@ -11,7 +11,7 @@
 using namespace sdescore;
 using namespace sdescore::score;
 
-namespace {
+namespace fit_test {  // the whole file: its helpers must not meet another file's in a unity batch
 
 models::OU1 ou;
 const double m0 = 1.0, v0 = 0.04;
@@ -85,7 +85,6 @@ FitOptions small_options(Objective o) {
   return opt;
 }
 
-}  // namespace
 
 TEST_CASE("on OU, local-DSM, DSM, ISM and ISM-Hutchinson all recover the analytic score") {
   const auto data = exact_ou_ensemble(5000, 1);
@@ -118,3 +117,5 @@ TEST_CASE("objective/model mismatch and bad options are rejected with clear mess
   CHECK_THROWS_WITH_AS(parse_objective("sm"), doctest::Contains("valid objectives are local-dsm, ism, ism-hutchinson, dsm"),
                        ConfigError);
 }
+
+}  // namespace fit_test

@@ -12,7 +12,7 @@
 using namespace sdescore;
 using namespace sdescore::score;
 
-namespace {
+namespace local_dsm_test {  // the whole file: its helpers must not meet another file's in a unity batch
 // OU 1D with p_0 = N(0.8, 0.3^2): the marginal at t is N(mu_t, v_t) in closed form.
 models::OU1 ou;
 const double m0 = 0.8, v0 = 0.09;
@@ -34,7 +34,6 @@ test::GaussianSource<models::ActiveSwimmer> swimmer_source(int n, unsigned long 
   C << 0.5, 0.1, 0.1, 0.8;
   return {models::ActiveSwimmer{}, n, Vec<double, 2>(0.2, -0.1), C, 0.0, seed};
 }
-}  // namespace
 
 TEST_CASE("R = 1 multi-sample target equals the plain target -Sigma^{-1}(y - m) = -L^{-T} eps") {
   const auto ens = ou_source(2000, 1);
@@ -320,3 +319,5 @@ TEST_CASE("adaptive multi-sample target: kept where its ESS is large, dropped wh
   const Batch b = make_batch<1>({&thin}, 16, {.reference_size = 64}, r2);
   CHECK(b.ess == 1.0);
 }
+
+}  // namespace local_dsm_test

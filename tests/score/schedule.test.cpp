@@ -11,7 +11,7 @@
 using namespace sdescore;
 using namespace sdescore::score;
 
-namespace {
+namespace score_schedule_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 /// The reference for one step of Delta from y at s: n chained linearised sub-steps of Delta/n
 /// (each linearised at the previous sub-step's mean, its linear propagator carrying the
@@ -36,7 +36,6 @@ double fine_step_error(const M& m, const Vec<double, M::state_dim>& y, double s,
   return mahal + (cov - one.cov).norm() / one.cov.norm();
 }
 
-}  // namespace
 
 TEST_CASE("error-controlled schedule: the step-doubling estimate tracks the fine-step local error") {
   const models::DoubleWell dw;
@@ -100,3 +99,5 @@ TEST_CASE("error-controlled schedule: Delta shrinks as the tolerance shrinks, an
       if (d > so.delta_min) CHECK(e <= 2.0 * tols[k] + 3.0 * se);
     }
 }
+
+}  // namespace score_schedule_test

@@ -17,7 +17,7 @@ using namespace sdescore;
 using namespace sdescore::score;
 namespace fs = std::filesystem;
 
-namespace {
+namespace score_score_model_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 /// A record of a small random network for `model` (name and parameters as sdesim writes them).
 ScoreModelFile small_record(const std::string& model, const std::map<std::string, double>& params, int d) {
@@ -49,7 +49,6 @@ Eigen::MatrixXd random_points(int n, int d, unsigned seed) {
   return y;
 }
 
-}  // namespace
 
 TEST_CASE("TrainingConfig: the defaults are the library's, and config -> FitOptions -> config is lossless") {
   const TrainingConfig c;
@@ -197,3 +196,5 @@ TEST_CASE("ScoreModel saves and loads itself bit for bit, with its configuration
   CHECK_THROWS_AS(m.fit_state(), IoError);  // no optimiser state in this record: not resumable
   fs::remove_all(dir);
 }
+
+}  // namespace score_score_model_test

@@ -13,7 +13,7 @@
 using namespace sdescore;
 using namespace sdescore::scorefit_test;
 
-namespace {
+namespace scorefit_model_file_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 const std::string kOuText =
     "name = \"ou_file\"\nvariables = [\"x\"]\nlinear = true\ndrift = [\"-B*(x - mu)\"]\ndiffusion = \"S\"\n"
@@ -38,7 +38,6 @@ fs::path write_file_model_ensemble(const fs::path& dir, const std::string& text,
   return p;
 }
 
-}  // namespace
 
 TEST_CASE("scorefit train on a model file's ensemble: rebuilt from the stored text; dsm for linear = true") {
   TempDir dir;
@@ -64,3 +63,5 @@ TEST_CASE("scorefit: a stored model text that does not match its recorded hash i
   // The edited file is a different model: its recorded name differs, so runs are never mixed up.
   CHECK(modelfile::content_hash(changed).substr(0, 16) != modelfile::content_hash(kOuText).substr(0, 16));
 }
+
+}  // namespace scorefit_model_file_test

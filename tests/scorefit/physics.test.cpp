@@ -11,7 +11,7 @@
 using namespace sdescore;
 using namespace sdescore::scorefit_test;
 
-namespace {
+namespace scorefit_physics_test {  // named and around the whole file: unity batches must not mix files' helpers
 scorefit::PhysicsOptions physics_options(const fs::path& model, const fs::path& out) {
   scorefit::PhysicsOptions p;
   p.model = model.string();
@@ -34,7 +34,6 @@ scorefit::TrainOptions physics_train(const fs::path& data, const fs::path& out) 
   o.threads = 2;
   return o;
 }
-}  // namespace
 
 TEST_CASE("scorefit physics: OU relaxing from N(1, 0.2^2) gives the closed-form entropy production and entropy") {
   TempDir tmp;
@@ -136,3 +135,5 @@ TEST_CASE("scorefit physics refuses bad input") {
   CHECK_THROWS_WITH_AS(scorefit::run_physics(p), doctest::Contains("give --data an ensemble of the same model"), ConfigError);
   CHECK(!fs::exists(tmp.path / "phys.h5"));
 }
+
+}  // namespace scorefit_physics_test

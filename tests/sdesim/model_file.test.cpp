@@ -19,7 +19,7 @@
 namespace fs = std::filesystem;
 using sdescore::sdesim::Options;
 
-namespace {
+namespace sdesim_model_file_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 std::string example(const std::string& f) { return std::string(SDESCORE_TEST_MODELS_DIR) + "/" + f; }
 
@@ -52,7 +52,6 @@ int call(std::vector<std::string> args) {
   return sdescore::sdesim::main_program(static_cast<int>(argv.size()), argv.data());
 }
 
-}  // namespace
 
 TEST_CASE("sdesim --model FILE.toml: paths equal the built-in's; the file's text and hash are stored") {
   const fs::path dir = scratch();
@@ -112,3 +111,5 @@ TEST_CASE("sdesim --describe FILE.toml") {
   CHECK(d.str().find("dv = (-gamma*v) dt + (sqrt(2*gamma*D)) dW") != std::string::npos);
   CHECK(d.str().find("heun") != std::string::npos);
 }
+
+}  // namespace sdesim_model_file_test

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using sdescore::sdesim::Options;
 using sdescore::sdesim::run;
 
-namespace {
+namespace sdesim_sdesim_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 struct TempDir {
   fs::path path;
@@ -98,7 +98,6 @@ Failure failure_of(Options o) {
   return f;
 }
 
-}  // namespace
 
 TEST_CASE("1 thread and 2 threads give byte-identical trajectories") {
   TempDir dir;
@@ -472,3 +471,5 @@ TEST_CASE("--list-models and --describe") {
   CHECK(d.str().find("baoab (default)") != std::string::npos);
   CHECK(d.str().find("dV =") != std::string::npos);
 }
+
+}  // namespace sdesim_sdesim_test

@@ -17,7 +17,7 @@
 namespace fs = std::filesystem;
 using namespace sdescore;
 
-namespace {
+namespace sim_simulation_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 struct TempDir {
   fs::path path;
@@ -48,7 +48,6 @@ sim::Config small() {
   return c;
 }
 
-}  // namespace
 
 TEST_CASE("the positions kept in memory are the bits written to the file, and read back") {
   TempDir tmp;
@@ -148,3 +147,5 @@ TEST_CASE("the model's traits: default stepper and stationary law") {
                                          "ou2d, underdamped_langevin, overdamped_langevin_1d, overdamped_langevin"),
                        ConfigError);
 }
+
+}  // namespace sim_simulation_test

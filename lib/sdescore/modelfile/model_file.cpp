@@ -14,7 +14,7 @@
 namespace sdescore::modelfile {
 namespace {
 
-std::string join(const std::vector<std::string>& v, const std::string& sep = ", ") {
+std::string join_list(const std::vector<std::string>& v, const std::string& sep = ", ") {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
   return s;
@@ -61,7 +61,7 @@ class Reader {
     s.hash = content_hash(text_);
     for (auto&& [k, v] : root)
       if (std::find(kTopKeys.begin(), kTopKeys.end(), std::string(k.str())) == kTopKeys.end())
-        fail(v, "unknown key '" + std::string(k.str()) + "': valid keys are " + join(kTopKeys));
+        fail(v, "unknown key '" + std::string(k.str()) + "': valid keys are " + join_list(kTopKeys));
 
     s.name = required_string(root, "name");
     const toml::node* name_node = root.get("name");
@@ -105,10 +105,10 @@ class Reader {
     const toml::node* dn = root.get("drift");
     if (!dn) fail_top("missing key 'drift': one expression per variable, e.g. drift = [\"-x\"]");
     const toml::array* da = dn->as_array();
-    if (!da) fail(*dn, "drift must be an array of " + std::to_string(s.dim) + " expressions (one per variable " + join(s.variables) + ")");
+    if (!da) fail(*dn, "drift must be an array of " + std::to_string(s.dim) + " expressions (one per variable " + join_list(s.variables) + ")");
     if (int(da->size()) != s.dim)
       fail(*dn, "drift has " + std::to_string(da->size()) + " entr" + (da->size() == 1 ? "y" : "ies") + " but there " +
-                    (s.dim == 1 ? "is 1 variable (" : "are " + std::to_string(s.dim) + " variables (") + join(s.variables) +
+                    (s.dim == 1 ? "is 1 variable (" : "are " + std::to_string(s.dim) + " variables (") + join_list(s.variables) +
                     "): give one expression per variable");
     for (int i = 0; i < s.dim; ++i)
       s.drift.push_back(formula((*da)[std::size_t(i)], "drift[" + std::to_string(i) + "] (d" + s.variables[std::size_t(i)] + ")", sym, s));
@@ -128,7 +128,7 @@ class Reader {
     if (const toml::node* in = root.get("initial")) {
       const toml::array* ia = in->as_array();
       if (!ia || int(ia->size()) != s.dim)
-        fail(*in, "initial must be an array of " + std::to_string(s.dim) + " numbers (a point in " + join(s.variables) + ")");
+        fail(*in, "initial must be an array of " + std::to_string(s.dim) + " numbers (a point in " + join_list(s.variables) + ")");
       for (int i = 0; i < s.dim; ++i) {
         const auto& n = (*ia)[std::size_t(i)];
         const auto v = n.value<double>();
@@ -316,7 +316,7 @@ class Reader {
       const bool matrix = !a.empty() && a[0].is_array();
       if (int(a.size()) != d)
         fail(*gn, "diffusion has " + std::to_string(a.size()) + " " + (matrix ? "rows" : "entries") + " but the model has " +
-                      std::to_string(d) + " variable" + (d == 1 ? "" : "s") + " (" + join(s.variables) + "): give " + shapes);
+                      std::to_string(d) + " variable" + (d == 1 ? "" : "s") + " (" + join_list(s.variables) + "): give " + shapes);
       if (!matrix) {
         s.diffusion_form = "diagonal";
         s.noise_dim = d;
