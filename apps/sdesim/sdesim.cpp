@@ -15,6 +15,7 @@
 
 #include "common/cli.hpp"
 #include "sdescore/app/registry.hpp"
+#include "sdescore/core/parse.hpp"
 #include "sdescore/io/atomic.hpp"
 #include "sdescore/sim/simulation.hpp"
 
@@ -23,43 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using parse::split;
+using parse::to_int;
 /// Shortest decimal text that reads back as exactly v (for command lines and messages).
-std::string num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  for (int prec = 6; prec <= 17; ++prec) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) return buf;
-  }
-  return sdescore::detail::fmt_double(v);
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-/// Parses an integer covering the whole text; nullopt otherwise.
-std::optional<long long> to_int(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  std::size_t used = 0;
-  try {
-    const long long v = std::stoll(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
+inline std::string num(double v) { return parse::shortest_decimal(v); }
 
 /// The simulation settings of the options (--path-range FIRST:COUNT resolved).
 sim::Config config_of(const Options& o) {

@@ -21,7 +21,7 @@ from ._progress import Bar as _ProgressBar, watched as _watched
 from ._sdescore import Ensemble, NumericalError, describe_model, list_models
 
 __version__ = _sdescore.__version__
-__all__ = ["simulate", "load_ensemble", "list_models", "describe_model", "Ensemble", "NumericalError"]
+__all__ = ["simulate", "load_ensemble", "load_statistics", "checkpoint_path", "list_models", "describe_model", "Ensemble", "NumericalError"]
 
 
 def _progress_callback(progress, desc):
@@ -56,8 +56,10 @@ def _float(name: str, value) -> float:
 def simulate(model: str, params: dict | None = None, init: str = "point", paths: int = 1000, dt: float = 1e-3,
              t_end: float = 1.0, save_every: int = 0, seed: int = 0, threads: int = 0, stepper: str | None = None,
              output: str | os.PathLike | None = None, force: bool = False, first_path: int = 0,
-             progress=None) -> Ensemble:
-    """Simulates `paths` paths of a registered model from t = 0 to `t_end` and returns the ensemble.
+             progress=None, stats_only: bool = False, hist=None, compress: int = 0, checkpoint_every: int = 0,
+             keep_checkpoint: bool = False, resume: str | os.PathLike | None = None):
+    """Simulates `paths` paths of a registered model from t = 0 to `t_end` and returns the ensemble
+    (with ``stats_only``: the statistics, as ``load_statistics(output)``).
 
     The same settings give the same bits as ``sdesim`` (path i, step k draw from (seed, i, k)),
     for any ``threads``. Arguments follow sdesim's options (docs/cli.md):
@@ -75,6 +77,13 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
     output      also write the ensemble to this HDF5 file (atomically; ``force`` to replace)
     progress    None: a tqdm bar when a person watches (terminal or notebook); True/False; or a
                 callable(done, total) in path-steps
+    stats_only  store mean, covariance (and histograms) per snapshot in ``output`` instead of the
+                paths, and return them as a dict (see load_statistics); sdesim --stats-only
+    hist        with stats_only: histograms, a list of "COORD:LO:HI:BINS" (or (coord, lo, hi, bins))
+    compress    gzip level 0..9 of the stored paths
+    checkpoint_every  write ``checkpoint_path(output)`` (<output>.ckpt.h5) every this many steps
+    keep_checkpoint   keep it after a successful run
+    resume      continue from such a checkpoint; repeat the original settings (checked)
 
     The run releases the GIL; Ctrl-C stops it promptly with KeyboardInterrupt and leaves no file
     at ``output``.
@@ -92,14 +101,30 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
     if stepper is not None and not isinstance(stepper, str):
         raise ValueError(f"stepper = {stepper!r} is invalid: give a stepper name or None for the model's default")
     out = "" if output is None else os.fspath(output)
+    if hist is None:
+        hist = []
+    if isinstance(hist, (str, tuple)):
+        hist = [hist]
+    hlist = []
+    for h in hist:
+        if isinstance(h, tuple) and len(h) == 4:
+            h = f"{_int('hist coordinate', h[0], 0)}:{_float('hist lo', h[1])!r}:{_float('hist hi', h[2])!r}:" \
+                f"{_int('hist bins', h[3], 1)}"
+        if not isinstance(h, str):
+            raise ValueError(f"hist = {h!r} is invalid: give 'COORD:LO:HI:BINS' or (coord, lo, hi, bins)")
+        hlist.append(h)
+    res = "" if resume is None else os.fspath(resume)
     cb = _progress_callback(progress, f"simulate {model}")
     try:
-        return _sdescore._simulate(
+        ens = _sdescore._simulate(
             model=model, params=plist, init=init, paths=_int("paths", paths, 1),
             first_path=_int("first_path", first_path, 0), dt=_float("dt", dt), t_end=_float("t_end", t_end),
             save_every=_int("save_every", save_every, 0), seed=_int("seed", seed, 0),
             threads=_int("threads", threads, 0), stepper=stepper or "", output=out, force=bool(force),
-            command_line="", progress=cb)
+            stats_only=bool(stats_only), hist=hlist, compress=_int("compress", compress, 0),
+            checkpoint_every=_int("checkpoint_every", checkpoint_every, 0), keep_checkpoint=bool(keep_checkpoint),
+            resume=res, command_line="", progress=cb)
+        return load_statistics(out) if stats_only else ens
     finally:
         if isinstance(cb, _ProgressBar):
             cb.close()
@@ -110,6 +135,20 @@ def load_ensemble(path: str | os.PathLike) -> Ensemble:
 
     OSError if the file is missing or is not an ensemble file (e.g. a --stats-only file)."""
     return _sdescore._load_ensemble(os.fspath(path))
+
+
+def load_statistics(path: str | os.PathLike) -> dict:
+    """Reads a statistics-only file (sdesim --stats-only, simulate(stats_only=True)).
+
+    Returns a dict of numpy arrays: time (T,), step (T,), mean (T, D), covariance (T, D, D),
+    n_paths; with histograms also histogram (T, H, BINS) int64 counts, bin_edges (H, BINS + 1),
+    hist_coordinates (H,); info (the provenance) and output (the path)."""
+    return _sdescore._load_statistics(os.fspath(path))
+
+
+def checkpoint_path(output: str | os.PathLike) -> str:
+    """The periodic checkpoint simulate(checkpoint_every=...) writes for ``output``: <output>.ckpt.h5."""
+    return _sdescore._checkpoint_path_for(os.fspath(output))
 
 
 def _to_xarray(self):

@@ -3,6 +3,7 @@
 // module, the exception mapping and calls each bind_* below; each lives in its own file.
 #include <pybind11/pybind11.h>
 
+#include <exception>
 #include <optional>
 
 namespace sdescore::python {
@@ -21,6 +22,7 @@ void bind_score(pybind11::module_& m);
 ///   catch (const Cancelled&) { irq.rethrow(); throw; }
 /// poll() re-acquires the GIL and runs Python's signal handlers (SIGINT -> KeyboardInterrupt);
 /// a Python exception raised there or in a callback is kept and re-raised by rethrow().
+/// Calls whose hooks stop by throwing use check() / report() and run() instead (score.cpp).
 class Interrupts {
  public:
   /// True if Python raised (e.g. KeyboardInterrupt): the caller should stop.
@@ -46,6 +48,31 @@ class Interrupts {
     return false;
   }
   bool pending() const { return pending_.has_value(); }
+
+  /// Thrown by check() and report() to unwind a library call that Python asked to stop.
+  struct Stopped : std::exception {
+    const char* what() const noexcept override { return "stopped from Python"; }
+  };
+  /// poll() for hooks that stop by throwing: throws Stopped when Python raised (Ctrl-C).
+  void check() {
+    if (poll()) throw Stopped();
+  }
+  /// A progress hook: Ctrl-C, then progress(done, total) if not None; throws Stopped if either raised.
+  void report(const pybind11::object& progress, double done, double total) {
+    if (poll() || call(progress, done, total)) throw Stopped();
+  }
+  /// Runs f() with the GIL released (call with it held); if f stopped for a Python exception
+  /// (Stopped), re-raises that exception.
+  template <class F>
+  auto run(F&& f) {
+    try {
+      pybind11::gil_scoped_release release;
+      return f();
+    } catch (const Stopped&) {
+      rethrow();
+      throw;
+    }
+  }
   /// Re-raises the kept Python exception, if any (call with the GIL held).
   void rethrow() {
     if (pending_) {

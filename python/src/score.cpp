@@ -30,59 +30,6 @@ namespace {
 using score::ScoreModel;
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// Thrown from a library hook when Python asked to stop; the Python exception is kept in Watch.
-struct Stopped : std::exception {
-  const char* what() const noexcept override { return "stopped from Python"; }
-};
-
-/// Runs Python's signal handlers and the progress callback from inside a call that released the
-/// GIL; a Python exception raised there is kept and re-raised after the call unwinds.
-class Watch {
- public:
-  explicit Watch(py::object progress) : progress_(std::move(progress)) {}
-  /// Throws Stopped when a signal handler raised (Ctrl-C -> KeyboardInterrupt).
-  void poll() {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {
-      pending_.emplace();
-      throw Stopped();
-    }
-  }
-  void report(double done, double total) {
-    py::gil_scoped_acquire gil;
-    if (PyErr_CheckSignals() != 0) {
-      pending_.emplace();
-      throw Stopped();
-    }
-    if (progress_.is_none()) return;
-    try {
-      progress_(done, total);
-    } catch (py::error_already_set& e) {
-      pending_.emplace(std::move(e));
-      throw Stopped();
-    }
-  }
-  /// Runs f() with the GIL released; re-raises a kept Python exception if f stopped for it.
-  template <class F>
-  auto run(F&& f) {
-    try {
-      py::gil_scoped_release release;
-      return f();
-    } catch (const Stopped&) {
-      if (pending_) {
-        py::error_already_set e = std::move(*pending_);
-        pending_.reset();
-        throw e;
-      }
-      throw;
-    }
-  }
-
- private:
-  py::object progress_;
-  std::optional<py::error_already_set> pending_;
-};
-
 std::string shape_text(const py::array& a) {
   std::string s = "(";
   for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
@@ -403,12 +350,12 @@ void bind_score(py::module_& m) {
         apply_settings(cfg, settings);
         cfg.fit_options().validate();  // refuse bad settings before reading data
         const score::TrainingData td = training_data(data, ensemble);
-        Watch w(progress);
+        Interrupts w;
         score::TrainControl control;
         control.command_line = command_line;
-        control.progress = [&](const score::FitProgress& p) { w.report(double(p.step), double(p.total)); };
+        control.progress = [&](const score::FitProgress& p) { w.report(progress, double(p.step), double(p.total)); };
         control.on_step = [&](long step, const nn::Trainer&) {
-          if (step % 10 == 0) w.poll();
+          if (step % 10 == 0) w.check();
         };
         return std::make_shared<ScoreModel>(w.run([&] { return score::train_score(cfg, td, control); }));
       },
@@ -450,9 +397,9 @@ void bind_score(py::module_& m) {
         o.validate();
         if (!output.empty()) io::check_writable_target(output, force);
         const score::TrainingData td = training_data(data.is_none() ? py::cast(fit->record().data_file) : data, ensemble);
-        Watch w{py::none()};
+        Interrupts w;
         const auto r = w.run([&] {
-          auto res = eval::compute_physics(*fit, td, o, [&] { w.poll(); });
+          auto res = eval::compute_physics(*fit, td, o, [&] { w.check(); });
           if (!output.empty()) eval::write_physics(res, output, force, "(in memory: sdescore.ScoreFit)", td.file, command_line);
           return res;
         });
@@ -487,16 +434,16 @@ void bind_score(py::module_& m) {
         o.train.fit_options().validate();
         if (!output.empty()) eval::check_study_targets(output, force);
         const score::TrainingData td = training_data(data, ensemble);
-        Watch w(progress);
+        Interrupts w;
         const double total = double(o.train.steps) * double(o.seeds.size()) *
                              double(o.objectives.empty() ? 4 : o.objectives.size());
         double done_before = 0;
         eval::StudyControl control;
         control.start_run = [&](const std::string&, unsigned long) -> std::function<void(const score::FitProgress&)> {
-          return [&](const score::FitProgress& p) { w.report(done_before + double(p.step), total); };
+          return [&](const score::FitProgress& p) { w.report(progress, done_before + double(p.step), total); };
         };
         control.run_done = [&](const eval::StudyRun&) { done_before += double(o.train.steps); };
-        control.poll = [&] { w.poll(); };
+        control.poll = [&] { w.check(); };
         const auto r = w.run([&] {
           auto res = eval::run_study(o, td, control);
           if (!output.empty()) eval::write_study(res, o, output, force, td.file, command_line);

@@ -9,6 +9,7 @@
 
 #include "bindings.hpp"
 #include "sdescore/app/registry.hpp"
+#include "sdescore/io/observables.hpp"
 #include "sdescore/sim/simulation.hpp"
 
 namespace py = pybind11;
@@ -75,6 +76,8 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
                                    const std::string& init, std::int64_t paths, std::int64_t first_path, double dt,
                                    double t_end, std::int64_t save_every, std::uint64_t seed, int threads,
                                    const std::string& stepper, const std::string& output, bool force,
+                                   bool stats_only, const std::vector<std::string>& hist, int compress,
+                                   std::int64_t checkpoint_every, bool keep_checkpoint, const std::string& resume,
                                    const std::string& command_line, const py::object& progress) {
   sim::Config c;
   c.model = model;
@@ -90,7 +93,13 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
   c.stepper = stepper;
   c.output = output;
   c.force = force;
-  c.keep_positions = true;
+  c.stats_only = stats_only;
+  c.hist = hist;
+  c.compress = compress;
+  c.checkpoint_every = checkpoint_every;
+  c.keep_checkpoint = keep_checkpoint;
+  c.resume = resume;
+  c.keep_positions = !stats_only;  // a statistics-only run keeps nothing in memory (read its file)
   c.command_line = command_line;
   c.cli_names = false;
   Interrupts irq;
@@ -115,6 +124,67 @@ std::unique_ptr<Ensemble> load_ensemble(const std::string& path) {
   py::gil_scoped_release release;
   e->r = sim::read_ensemble(path);
   return e;
+}
+
+/// The statistics of a stats-only file (io::ObservablesReader) as numpy arrays.
+py::dict load_statistics(const std::string& path) {
+  py::dict d;
+  std::vector<double> t;
+  std::vector<std::int64_t> k;
+  std::vector<double> mean, cov, edges;
+  std::vector<std::int64_t> counts, coords;
+  std::int64_t T = 0, D = 0, n_paths = 0, H = 0, B = 0;
+  bool hist = false;
+  io::RunInfo info;
+  {
+    py::gil_scoped_release release;
+    io::ObservablesReader r(path, "ensemble");
+    info = r.info();
+    T = r.n_snapshots();
+    D = r.dim();
+    n_paths = r.n_paths();
+    t = r.times();
+    k = r.steps();
+    hist = r.has_histogram();
+    if (hist) {
+      const auto spec = r.histogram_spec();
+      coords = spec.coordinates;
+      H = spec.bin_edges.rows();
+      B = spec.bin_edges.cols() - 1;
+      for (Eigen::Index h = 0; h < spec.bin_edges.rows(); ++h)
+        for (Eigen::Index e = 0; e < spec.bin_edges.cols(); ++e) edges.push_back(spec.bin_edges(h, e));
+    }
+    for (std::int64_t s = 0; s < T; ++s) {
+      const Eigen::VectorXd m = r.mean(s);
+      const Eigen::MatrixXd c = r.covariance(s);
+      mean.insert(mean.end(), m.data(), m.data() + m.size());
+      for (Eigen::Index i = 0; i < c.rows(); ++i)
+        for (Eigen::Index j = 0; j < c.cols(); ++j) cov.push_back(c(i, j));
+      if (hist) {
+        const io::CountMatrix h = r.histogram(s);  // row-major (coordinate, bin)
+        counts.insert(counts.end(), h.data(), h.data() + h.size());
+      }
+    }
+  }
+  auto arr = [](const auto& v, std::vector<py::ssize_t> shape) {
+    using V = typename std::decay_t<decltype(v)>::value_type;
+    py::array_t<V> a(shape);
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+  };
+  d["time"] = arr(t, {T});
+  d["step"] = arr(k, {T});
+  d["mean"] = arr(mean, {T, D});
+  d["covariance"] = arr(cov, {T, D, D});
+  d["n_paths"] = n_paths;
+  if (hist) {
+    d["histogram"] = arr(counts, {T, H, B});
+    d["bin_edges"] = arr(edges, {H, B + 1});
+    d["hist_coordinates"] = arr(coords, {H});
+  }
+  d["info"] = run_info_dict(info);
+  d["output"] = path;
+  return d;
 }
 
 }  // namespace
@@ -177,10 +247,15 @@ void bind_simulation(py::module_& m) {
 
   m.def("_simulate", &simulate, py::arg("model"), py::arg("params"), py::arg("init"), py::arg("paths"),
         py::arg("first_path"), py::arg("dt"), py::arg("t_end"), py::arg("save_every"), py::arg("seed"),
-        py::arg("threads"), py::arg("stepper"), py::arg("output"), py::arg("force"), py::arg("command_line"),
-        py::arg("progress"),
+        py::arg("threads"), py::arg("stepper"), py::arg("output"), py::arg("force"), py::arg("stats_only"),
+        py::arg("hist"), py::arg("compress"), py::arg("checkpoint_every"), py::arg("keep_checkpoint"),
+        py::arg("resume"), py::arg("command_line"), py::arg("progress"),
         "The simulation run (lib/sdescore/sim) with the GIL released; progress(done, total) is called with the "
         "GIL held at about 1000 points. Use sdescore.simulate.");
+  m.def("_load_statistics", &load_statistics, py::arg("path"),
+        "Reads the statistics of a statistics-only file (sdesim --stats-only) as numpy arrays.");
+  m.def("_checkpoint_path_for", [](const std::string& output) { return sim::checkpoint_path_for(output); },
+        py::arg("output"), "The periodic checkpoint of an output file: <output>.ckpt.h5.");
   m.def("_load_ensemble", &load_ensemble, py::arg("path"), "Reads the path snapshots of an sdescore ensemble file.");
   m.def(
       "list_models",

@@ -147,3 +147,81 @@ def test_ctrl_c_stops_promptly_with_keyboard_interrupt_and_no_file(tmp_path):
     assert time.monotonic() - t0 < 30  # promptly (sync points every 20 steps; a loaded machine)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary either
+
+
+# ---- statistics-only runs, checkpoints and resume (sdesim's --stats-only, --hist,
+# ---- --checkpoint-every, --keep-checkpoint, --resume) ----------------------------------------
+
+@pytest.mark.skipif(not SDESIM, reason="set SDESIM to the sdesim binary")
+def test_stats_only_equals_sdesim(tmp_path):
+    cli = str(tmp_path / "cli.h5")
+    sdesim("--model", "double_well", "--init", "normal:0,0.5", "--paths", "3000", "--dt", "0.01", "--t-end", "1",
+           "--save-every", "20", "--seed", "9", "--stats-only", "--hist", "0:-2:2:16", "--threads", "1", "-q", "-o", cli)
+    st = sd.simulate("double_well", init="normal:0,0.5", paths=3000, dt=0.01, t_end=1, save_every=20, seed=9,
+                     stats_only=True, hist=[(0, -2, 2, 16)], threads=2, output=str(tmp_path / "py.h5"),
+                     progress=False)
+    with h5py.File(cli, "r") as f:
+        g = f["observables/ensemble"]
+        assert st["mean"].shape == (6, 1) and st["covariance"].shape == (6, 1, 1)
+        assert np.array_equal(st["time"], g["time"][()])
+        assert st["mean"].tobytes() == g["mean"][()].tobytes()  # bit for bit, any thread count
+        assert st["covariance"].tobytes() == g["covariance"][()].tobytes()
+        assert np.array_equal(st["histogram"], g["histogram"][()])
+        assert np.array_equal(st["bin_edges"], g["bin_edges"][()])
+    assert st["n_paths"] == 3000 and st["histogram"].shape == (6, 1, 16)
+    assert st["histogram"][0].sum() <= 3000
+    # no positions are kept or written: the file is a statistics file, not an ensemble
+    with pytest.raises(OSError):
+        sd.load_ensemble(tmp_path / "py.h5")
+    assert sd.load_statistics(tmp_path / "py.h5")["mean"].tobytes() == st["mean"].tobytes()
+
+
+def test_stats_only_and_checkpoints_need_an_output():
+    with pytest.raises(ValueError, match="output"):
+        sd.simulate("ou", paths=10, dt=0.1, t_end=0.2, stats_only=True, progress=False)
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        sd.simulate("ou", paths=10, dt=0.1, t_end=0.2, checkpoint_every=1, progress=False)
+    with pytest.raises(ValueError, match="hist"):
+        sd.simulate("ou", paths=10, dt=0.1, t_end=0.2, hist=["0:-1:1:10"], output="never.h5", progress=False)
+    assert not os.path.exists("never.h5")
+
+
+@pytest.mark.parametrize("stats_only", [False, True])
+def test_resume_is_bit_identical(tmp_path, stats_only):
+    """A run stopped after its first checkpoint (a progress callback raises) and resumed gives the
+    same file contents as one uninterrupted run."""
+    kw = dict(init="normal:0,1", params={"gamma": 0.1}, paths=500, dt=0.01, t_end=2, save_every=20, seed=3,
+              stats_only=stats_only)
+    whole = sd.simulate("active_swimmer", output=str(tmp_path / "whole.h5"), progress=False, **kw)
+    out = str(tmp_path / "run.h5")
+    ckpt = sd.checkpoint_path(out)
+    assert ckpt == out + ".ckpt.h5"
+
+    class Stop(Exception):
+        pass
+
+    def stop_late(done, total):
+        if done >= 0.75 * total:  # after the checkpoint at step 100 of 200
+            raise Stop()
+
+    with pytest.raises(Stop):
+        sd.simulate("active_swimmer", output=out, checkpoint_every=100, progress=stop_late, **kw)
+    assert not os.path.exists(out) and os.path.exists(ckpt)
+    with h5py.File(ckpt, "r") as f:
+        assert f["checkpoint"].attrs["step"] == 100
+    # settings must match the checkpoint
+    with pytest.raises(ValueError, match="seed"):
+        sd.simulate("active_swimmer", output=out, resume=ckpt, **{**kw, "seed": 4}, progress=False)
+    resumed = sd.simulate("active_swimmer", output=out, resume=ckpt, checkpoint_every=100, progress=False, **kw)
+    assert not os.path.exists(ckpt)  # removed after a successful run (keep_checkpoint=False)
+    if stats_only:
+        for k in ("time", "step", "mean", "covariance"):
+            assert resumed[k].tobytes() == whole[k].tobytes(), k
+    else:
+        assert resumed.positions.tobytes() == whole.positions.tobytes()
+        assert np.array_equal(resumed.time, whole.time)
+        assert stored(out)[1].tobytes() == stored(str(tmp_path / "whole.h5"))[1].tobytes()
+    # keep_checkpoint keeps the last one
+    sd.simulate("active_swimmer", output=str(tmp_path / "k.h5"), checkpoint_every=100, keep_checkpoint=True,
+                progress=False, **kw)
+    assert os.path.exists(sd.checkpoint_path(str(tmp_path / "k.h5")))

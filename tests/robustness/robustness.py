@@ -188,16 +188,25 @@ def cases(tmp):
         case("sdesim --force onto a device", [SDESIM, "-m", "ou", "-n", "10", "-o", j("null"), "--force"], j("null"), (3,),
              "special file", existing=True)
         assert stat.S_ISCHR(os.lstat(j("null")).st_mode)
-    # a name of 250 bytes works (the temporary's name is short)
-    long_name = j("L" * 247 + ".h5")
-    rc, _, err = run([SDESIM, "-m", "ou", "-n", "10", "--dt", "0.1", "--t-end", "0.2", "-q", "-o", long_name])
+    # names at the file system's limit (NAME_MAX, 255 bytes here): a 255-byte output works (the
+    # temporary's name is a fixed 21 bytes); a longer name, or one whose derived names (sdesim's
+    # <output>.ckpt.h5, compare's .csv) would be longer, is refused before any work with exit 2
     global N_CASES
-    N_CASES += 1
-    if rc != 0 or not os.path.exists(long_name):
-        FAILS.append(f"sdesim 250-byte output name: exit {rc}: {err.strip()[:300]}")
-    else:
-        print("ok   [0] sdesim 250-byte output name")
-        os.remove(long_name)
+    for n in (250, 255):
+        long_name = j("L" * (n - 3) + ".h5")
+        rc, _, err = run([SDESIM, "-m", "ou", "-n", "10", "--dt", "0.1", "--t-end", "0.2", "-q", "-o", long_name])
+        N_CASES += 1
+        if rc != 0 or not os.path.exists(long_name):
+            FAILS.append(f"sdesim {n}-byte output name: exit {rc}: {err.strip()[:300]}")
+        else:
+            print(f"ok   [0] sdesim {n}-byte output name")
+            os.remove(long_name)
+    case("sdesim 256-byte output name", [SDESIM, "-m", "ou", "-n", "10", "-q", "-o", j("L" * 253 + ".h5")],
+         j("L" * 253 + ".h5"), (2,), "at most 255 bytes")
+    case("sdesim --checkpoint-every with a 250-byte output name", [SDESIM, "-m", "ou", "-n", "10", "--dt", "0.1", "--t-end",
+                                                                  "0.4", "--checkpoint-every", "2", "-q", "-o", j("C" * 247 + ".h5")],
+         j("C" * 247 + ".h5"), (2,), ".ckpt.h5")
+    assert not os.path.exists(j("C" * 247 + ".h5.ckpt.h5"))
 
     # ---- scorefit train ----------------------------------------------------------------
     T = [SCOREFIT, "train", *tiny]
@@ -214,13 +223,23 @@ def cases(tmp):
     case("train --holdout-every -3", [*T, "--data", j("dw.h5"), "--holdout-every", "-3", "-o", out], out, (2,), "--holdout-every")
     case("train --threads 100000", [*T, "--data", j("dw.h5"), "--threads", "100000", "-o", out], out, (2,), "--threads")
     case("train --threads -1", [*T, "--data", j("dw.h5"), "--threads", "-1", "-o", out], out, (2,), "--threads")
-    # Not here: --lr 1e6. Its loss explodes within the first 50 steps and then plateaus (1.6e23,
-    # then ~5e10), so the loss guard, which compares with the first 50-step average, does not
-    # see it (docs/cli.md, "Training divergence"; an open gap of issue #14).
+    # a loss blow-up inside the first 50-step block (1e16, then a plateau near 1e9): exit 4 naming
+    # the step, no file (regression: the guard once took that first block as its reference)
+    case("train --lr 1e6", [SCOREFIT, "train", "--data", j("dw.h5"), "--lr", "1e6", "-o", out,
+                            *[a if a != "50" else "300" for a in tiny]], out, (4,),
+         "training diverged at step")
     case("train --data X -o X --force", [*T, "--data", j("self.h5"), "-o", j("self.h5"), "--force"], j("self.h5"), (3,),
          "same file", existing=True)
     case("train --force onto a FIFO", [*T, "--data", j("dw.h5"), "-o", j("fifo.h5"), "--force"], j("fifo.h5"), (3,),
          "special file", existing=True)
+    long_model = j("M" * 252 + ".h5")  # 255 bytes: works
+    rc, _, err = run([*T, "--data", j("dw.h5"), "-o", long_model])
+    N_CASES += 1
+    if rc != 0 or not os.path.exists(long_model):
+        FAILS.append(f"train 255-byte output name: exit {rc}: {err.strip()[:300]}")
+    else:
+        print("ok   [0] train 255-byte output name")
+        os.remove(long_model)
     case("train --resume an ensemble", [SCOREFIT, "train", "--resume", j("dw.h5"), "-o", out], out)
 
     # ---- scorefit score ----------------------------------------------------------------
@@ -284,6 +303,9 @@ def cases(tmp):
     case("compare --threads 100000", [*C, "--data", j("dw.h5"), "--threads", "100000"], out, (2,))
     case("compare --seeds empty", [*C, "--data", j("dw.h5"), "--objectives", "nope"], out, (2,))
     case("compare 1-path ensemble", [*C, "--data", j("one.h5")], out, (2,))
+    # a 255-byte report name whose .csv summary would have 256 bytes: refused before the study
+    case("compare 255-byte output (.csv too long)", [SCOREFIT, "compare", *tiny, "--data", j("dw.h5"), "-o", j("R" * 252 + ".h5")],
+         j("R" * 252 + ".h5"), (2,), ".csv")
 
 
 def disk_full(tmp):

@@ -64,14 +64,28 @@ TEST_CASE("checks: hold-out and time-range settings") {
 
 TEST_CASE("checks: the loss guard stops non-finite and exploding losses, naming the step") {
   LossGuard g;
-  g.observe(50, 2.0);
-  g.observe(100, 1.5e8);  // large but within 1e8 x max(|first|, 1) = 2e8
+  g.set_reference(2.0);   // loss of the untrained network on the first batch
+  g.observe(50, 1.5e8);   // large but within 1e8 x max(|2|, 1) = 2e8
   CHECK_THROWS_WITH_AS(g.observe(150, 3e8), doctest::Contains("training diverged at step 150"), NumericalError);
+  CHECK_THROWS_WITH_AS(g.observe(150, 3e8), doctest::Contains("is 300000000"), NumericalError);  // the loss is named
   CHECK_THROWS_WITH_AS(g.observe(200, std::numeric_limits<double>::quiet_NaN()), doctest::Contains("step 200"), NumericalError);
   LossGuard neg;  // ISM losses are negative: magnitude counts, with a floor of 1
-  neg.observe(50, -0.01);
-  neg.observe(100, -5e7);
-  CHECK_THROWS_AS(neg.observe(150, -2e8), NumericalError);
+  neg.set_reference(-0.01);
+  neg.observe(50, -5e7);
+  CHECK_THROWS_AS(neg.observe(100, -2e8), NumericalError);
+  LossGuard none;  // no reference: only non-finite losses stop the run
+  none.observe(50, 1e300);
+  CHECK_THROWS_AS(none.observe(100, std::numeric_limits<double>::infinity()), NumericalError);
+  none.set_reference(std::numeric_limits<double>::quiet_NaN());  // a NaN reference is ignored
+  CHECK_FALSE(none.has_reference());
+}
+
+TEST_CASE("checks: a run that blows up in its first block is caught there (regression: --lr 1e6 finished with exit 0)") {
+  // The old guard took its reference from the first block average (here 1.4e16) and so passed
+  // the plateau that followed; the untrained network's loss cannot be corrupted by training.
+  LossGuard g;
+  g.set_reference(3.5);
+  CHECK_THROWS_WITH_AS(g.observe(50, 1.4e16), doctest::Contains("training diverged at step 50"), NumericalError);
 }
 
 TEST_CASE("checks: evaluation times must lie in the trained range") {

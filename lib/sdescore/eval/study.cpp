@@ -39,6 +39,7 @@ std::pair<std::filesystem::path, std::filesystem::path> study_summary_paths(cons
 void check_study_targets(const std::filesystem::path& output, bool overwrite) {
   io::check_writable_target(output, overwrite);
   const auto [csv, md] = study_summary_paths(output);
+  for (const auto& p : {csv, md}) io::check_writable_target(p, true);  // names (length, special files); existence below
   if (!overwrite)
     for (const auto& p : {csv, md})
       if (std::filesystem::exists(p)) throw IoError("summary file " + p.string() + " exists: pass --force to overwrite it");

@@ -133,6 +133,19 @@ void check_replaceable(const fs::path& target, bool overwrite) {
 void check_writable_target(const fs::path& target, bool overwrite) {
   if (target.empty() || !target.has_filename())
     throw IoError("output path '" + target.string() + "' does not name a file");
+  {
+    // A name the file system cannot hold is bad input (exit 2), said before any work. Names
+    // derived from an output (sdesim's <output>.ckpt.h5, compare's .csv/.md) pass here too; the
+    // temporary's name is a fixed 21 bytes (temp_path_for), so every valid name works.
+    const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    const long limit = ::pathconf(dir.c_str(), _PC_NAME_MAX);
+    const std::size_t name_max = limit > 0 ? static_cast<std::size_t>(limit) : 255;
+    const std::string name = target.filename().string();
+    if (name.size() > name_max)
+      throw ConfigError("output file name '" + name + "' is " + std::to_string(name.size()) +
+                        " bytes long; the file system allows at most " + std::to_string(name_max) +
+                        " bytes per name: give a shorter name (" + target.string() + ")");
+  }
   check_replaceable(target, overwrite);
   std::error_code ec;
   fs::path dir = target.parent_path();

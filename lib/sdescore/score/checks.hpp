@@ -6,7 +6,8 @@
 //   check_fit_settings    the settings FitOptions::validate does not cover (hold-out, learning
 //                         rate, time range);
 //   LossGuard             stops a diverging run: non-finite loss, or a block-averaged loss more
-//                         than 1e8 x that of the first block (e.g. --lr 1e6);
+//                         than 1e8 x the loss of the untrained network on the first batch
+//                         (e.g. --lr 1e6);
 //   require_trained_time  evaluation times must lie in the range the score was trained on
 //                         (one rule for scorefit score, grid and physics).
 #include <cmath>
@@ -76,30 +77,34 @@ inline void check_fit_settings(int holdout_every, double t_min, double t_max) {
 }
 
 /// Stops a diverging run: observe() each block-averaged loss (every log_every steps).
+/// The reference is the loss of the untrained network on the first batch (the loss the first
+/// step reports, taken before its update), which the training itself cannot corrupt: a run that
+/// blows up inside its first block and stays up (--lr 1e6: 1e16, then 1e9 ...) is caught at the
+/// first block.
 class LossGuard {
  public:
-  /// A block loss larger than factor x max(|first block loss|, floor) counts as divergence.
+  /// A block loss larger than factor x max(|reference|, floor) counts as divergence.
   static constexpr double factor = 1e8, floor = 1.0;
 
-  void observe(long step, double loss) {
+  /// The loss of the untrained network on the first batch (FitState::initial_loss on a resume).
+  void set_reference(double initial_loss) {
+    if (!std::isfinite(initial_loss)) return;
+    ref_ = std::abs(initial_loss);
+    have_ref_ = true;
+  }
+  bool has_reference() const { return have_ref_; }
+  double reference() const { return ref_; }
+
+  void observe(long step, double loss) const {
     if (!std::isfinite(loss))
       throw NumericalError("training diverged at step " + std::to_string(step) + ": loss = " + detail::fmt_double(loss) +
                            " (try a smaller --lr, or --clip)");
-    if (!have_ref_) {
-      ref_ = std::abs(loss);
-      have_ref_ = true;
-      return;
-    }
+    if (!have_ref_) return;
     const double limit = factor * std::max(ref_, floor);
     if (std::abs(loss) > limit)
       throw NumericalError("training diverged at step " + std::to_string(step) + ": the loss averaged over the last steps is " +
-                           detail::fmt_double(loss) + ", more than 1e8 x the first logged loss (" + detail::fmt_double(ref_) +
-                           "); try a smaller --lr (or --clip)");
-  }
-  /// Starts from a resumed run's first logged loss.
-  void set_reference(double loss) {
-    ref_ = std::abs(loss);
-    have_ref_ = std::isfinite(loss);
+                           detail::fmt_double(loss) + ", more than 1e8 x max(1, the loss of the untrained network, " +
+                           detail::fmt_double(ref_) + "); try a smaller --lr (or --clip)");
   }
 
  private:

@@ -8,6 +8,7 @@
 // step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous.
 #include <chrono>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -69,6 +70,7 @@ struct FitState {
   std::vector<LossPoint> curve;
   double seconds = 0;      ///< training wall time already spent
   double max_jitter = 0;
+  double initial_loss = std::numeric_limits<double>::quiet_NaN();  ///< the LossGuard reference (NaN: unknown)
 };
 
 /// The library's default optimiser settings (the single source of the defaults that
@@ -149,6 +151,8 @@ struct FitResult {
   double t_min = 0, t_max = 0;
   double seconds = 0;
   double max_jitter = 0;  ///< largest Cholesky jitter used by any kernel (hypoelliptic models)
+  /// Loss of the untrained network on the first batch: the divergence reference (LossGuard).
+  double initial_loss = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The training time range [t_min, t_max] fit_score uses on snapshots spanning [t_first, t_last]:
@@ -196,7 +200,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     opt.trainer.schedule.total_steps = opt.steps;  // a warm-up longer than the run is cut to fit it
     opt.trainer.schedule.warmup_steps = std::min<std::int64_t>(opt.trainer.schedule.warmup_steps, std::max(0L, opt.steps - 1));
   }
-  FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0};
+  FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0, std::numeric_limits<double>::quiet_NaN()};
   long first_step = 0;
   double seconds_before = 0;
   if (resume) {
@@ -211,6 +215,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                         map(resume->ema_parameters), resume->ema_updates);
     res.curve = resume->curve;
     res.max_jitter = resume->max_jitter;
+    res.initial_loss = resume->initial_loss;
     first_step = resume->steps_done;
     seconds_before = resume->seconds;
   }
@@ -262,7 +267,13 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   double acc = 0, acc_ess = 0;
   int acc_n = 0;
   LossGuard guard;  // non-finite or exploding block loss -> NumericalError naming the step
-  if (resume && !resume->curve.empty()) guard.set_reference(resume->curve.front().loss);
+  guard.set_reference(res.initial_loss);
+  if (resume && !guard.has_reference() && !resume->curve.empty()) {
+    // a file from before initial_loss was stored: the smallest logged loss (it passed the guard)
+    double m = std::abs(resume->curve.front().loss);
+    for (const auto& p : resume->curve) m = std::min(m, std::abs(p.loss));
+    guard.set_reference(m);
+  }
   std::uint64_t next_refresh = refreshes_done;
   std::vector<int> order(opt.n_pools);
   Eigen::MatrixXd y(opt.batch, D);
@@ -300,6 +311,10 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     if (!std::isfinite(st.loss))
       throw NumericalError("training diverged at step " + std::to_string(step) + ": loss = " + detail::fmt_double(st.loss) +
                            " (try a smaller --lr)");
+    if (step == 0) {  // the untrained network's loss (taken before the update): the guard's reference
+      res.initial_loss = st.loss;
+      guard.set_reference(st.loss);
+    }
     acc += st.loss;
     ++acc_n;
     // The curve is averaged over blocks of log_every steps counted from step 0, so a resumed

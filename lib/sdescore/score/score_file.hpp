@@ -2,6 +2,7 @@
 // Score model files written by `scorefit train` (layout in docs/file-format.md, "Score model
 // files"): architecture, EMA and raw weights, optimiser state, the step schedule, the loss
 // curve, the training configuration and the provenance of the data, written atomically.
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -34,6 +35,7 @@ struct ScoreModelFile {
   double seconds = 0;                  ///< wall time of training
   double heldout_ism = 0;              ///< held-out ISM value at the end (method.md 4.3)
   double max_jitter = 0;
+  double initial_loss = std::nan("");  ///< loss of the untrained network on the first batch (divergence reference; NaN: not stored)
   std::map<std::string, double> config;            ///< numeric training settings
   std::map<std::string, std::string> config_text;  ///< textual training settings
   std::string command_line;

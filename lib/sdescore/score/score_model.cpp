@@ -43,6 +43,7 @@ std::shared_ptr<FitState> ScoreModel::fit_state() const {
   s->curve = rec_.curve;
   s->seconds = rec_.seconds;
   s->max_jitter = rec_.max_jitter;
+  s->initial_loss = rec_.initial_loss;
   return s;
 }
 
@@ -56,6 +57,11 @@ void ScoreModel::check_points(const Eigen::MatrixXd& y, const Eigen::VectorXd& t
                       " points: give one time per point (shape (" + std::to_string(y.rows()) + ",))");
   for (Eigen::Index i = 0; i < t.size(); ++i)
     if (!std::isfinite(t(i))) throw ConfigError("score model: time[" + std::to_string(i) + "] = " + detail::fmt_double(t(i)) + " is not finite");
+  for (Eigen::Index i = 0; i < y.rows(); ++i)  // bad input, as `scorefit score` says (not a numerical failure)
+    for (Eigen::Index j = 0; j < y.cols(); ++j)
+      if (!std::isfinite(y(i, j)))
+        throw ConfigError("score model: point[" + std::to_string(i) + ", " + std::to_string(j) + "] = " + detail::fmt_double(y(i, j)) +
+                          " is not finite: points must be finite numbers");
 }
 
 Eigen::MatrixXd ScoreModel::score(const Eigen::MatrixXd& y, const Eigen::VectorXd& t, int threads) const {

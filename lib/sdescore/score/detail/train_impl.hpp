@@ -27,6 +27,7 @@ inline void store_result(const FitResult& res, ScoreModelFile& out) {
   out.t_max = res.t_max;
   out.seconds = res.seconds;
   out.max_jitter = res.max_jitter;
+  out.initial_loss = res.initial_loss;
 }
 }  // namespace detail
 
