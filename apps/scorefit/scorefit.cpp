@@ -18,7 +18,7 @@
 namespace sdescore::scorefit {
 
 void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
-  app->add_option("--objective", t.objective, "local-dsm | ism | ism-hutchinson | dsm (dsm: linear models only)")->capture_default_str();
+  app->add_option("--objective", t.objective, "local-dsm | local-dsm-ism | ism | ism-hutchinson | dsm (dsm: linear models only; local-dsm-ism: ISM on noiseless coordinates, local-DSM on noisy ones)")->capture_default_str();
   app->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
   app->add_option("--batch", t.batch, "batch size B")->capture_default_str();
   app->add_option("--groups", t.groups, "time groups G per batch (B/G samples share a time)")->capture_default_str();

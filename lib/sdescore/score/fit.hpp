@@ -4,6 +4,8 @@
 //   dsm             linear models only: regression on the exact transition from t_first
 //   ism             Hyvarinen's implicit score matching, exact divergence
 //   ism-hutchinson  ISM with a Hutchinson divergence estimate
+//   local-dsm-ism   exact ISM on the noiseless coordinates, local-DSM on the noisy ones (mixed.hpp);
+//                   local-DSM itself on a model with noise in every coordinate
 // Batches are G time groups drawn from a set of pools (local_dsm.hpp); one pool is refreshed per
 // step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous.
 #include <chrono>
@@ -18,23 +20,26 @@
 #include "sdescore/nn/trainer.hpp"
 #include "sdescore/score/checks.hpp"
 #include "sdescore/score/local_dsm.hpp"
+#include "sdescore/score/mixed.hpp"
 
 namespace sdescore::score {
 
-enum class Objective { local_dsm, dsm, ism, ism_hutchinson };
+enum class Objective { local_dsm, dsm, ism, ism_hutchinson, local_dsm_ism };
 
 inline Objective parse_objective(const std::string& s) {
   if (s == "local-dsm") return Objective::local_dsm;
   if (s == "dsm") return Objective::dsm;
   if (s == "ism") return Objective::ism;
   if (s == "ism-hutchinson") return Objective::ism_hutchinson;
-  throw ConfigError("objective '" + s + "' is unknown: valid objectives are local-dsm, ism, ism-hutchinson, dsm");
+  if (s == "local-dsm-ism") return Objective::local_dsm_ism;
+  throw ConfigError("objective '" + s + "' is unknown: valid objectives are local-dsm, local-dsm-ism, ism, ism-hutchinson, dsm");
 }
 inline std::string objective_name(Objective o) {
   switch (o) {
     case Objective::local_dsm: return "local-dsm";
     case Objective::dsm: return "dsm";
     case Objective::ism: return "ism";
+    case Objective::local_dsm_ism: return "local-dsm-ism";
     default: return "ism-hutchinson";
   }
 }
@@ -229,8 +234,29 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                                          random::derive_seed(opt.seed, "score-batch")};
   auto stream = [&](std::uint64_t purpose, std::uint64_t index) { return random::KeyedDraws(purpose_seed[purpose], index); };
   const bool regression = opt.objective == Objective::local_dsm || opt.objective == Objective::dsm;
+  const bool mixed = opt.objective == Objective::local_dsm_ism;
+  // local-dsm-ism: the noiseless coordinates, from G at samples spread over the whole data span
+  // (a stream of their own, so a resumed run finds the same set)
+  std::vector<int> noiseless;
+  if (mixed) {
+    random::KeyedDraws rng(random::derive_seed(opt.seed, "score-noiseless"), 0);
+    std::vector<Vec<double, D>> ys;
+    std::vector<double> ts;
+    for (int k = 0; k < 16; ++k) {
+      const double t = src.t_first() + span * k / 15.0;
+      for (const auto& y : src.sample_many(t, 64, rng)) {
+        ys.push_back(y);
+        ts.push_back(t);
+      }
+    }
+    noiseless = noiseless_coordinates(model, ys, ts);
+    if (static_cast<int>(noiseless.size()) == D)
+      throw ConfigError("objective local-dsm-ism needs noise in at least one coordinate: model " + std::string(M::name) +
+                        " has a zero diffusion matrix on the data");
+  }
+  const Eigen::MatrixXd probes = noiseless.empty() ? Eigen::MatrixXd() : noiseless_probes(opt.batch, D, noiseless);
   auto make_pool = [&](double t, random::KeyedDraws& rng) {
-    if (opt.objective == Objective::local_dsm) {
+    if (opt.objective == Objective::local_dsm || mixed) {
       auto p = make_local_dsm_pool(src, sch, t, opt.pool_size, opt.weight, opt.lin, rng);
       if (opt.target.ess_min > 0) assess_multi_sample(p, opt.target.reference_size, opt.target.ess_min, opt.target.ess_probes, rng);
       return p;
@@ -295,6 +321,12 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
       const Batch b = make_batch<D>(chosen, per, opt.target, rng);
       acc_ess += b.ess;
       st = res.trainer.step_regression(b.y, b.t, b.target, nn::LossWeights::matrix(stacked_weights(b)));
+    } else if (mixed) {
+      const Batch b = make_batch<D>(chosen, per, opt.target, rng);
+      acc_ess += b.ess;
+      const Eigen::MatrixXd lam = stacked_weights(b);
+      st = res.trainer.step_custom(b.y, b.t, Eigen::VectorXd(), noiseless.empty() ? nn::Divergence::none() : nn::Divergence::hutchinson(probes),
+                                   [&](const Eigen::MatrixXd& s, const Eigen::VectorXd& dv) { return mixed_loss(s, dv, b.target, lam, noiseless); });
     } else {
       for (int g = 0, i = 0; g < opt.groups; ++g) {
         const auto& P = *chosen[g];

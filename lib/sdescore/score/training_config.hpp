@@ -15,7 +15,7 @@
 namespace sdescore::score {
 
 struct TrainingConfig {
-  std::string objective;              ///< local-dsm | ism | ism-hutchinson | dsm
+  std::string objective;              ///< local-dsm | local-dsm-ism | ism | ism-hutchinson | dsm
   long steps = 0;                     ///< optimiser steps
   int batch = 0, groups = 0, pool_size = 0, n_pools = 0, reference_size = 0;
   bool antithetic = false;

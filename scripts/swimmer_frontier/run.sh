@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The swimmer frontier of docs/results.md ("Hypoelliptic swimmer: the per-component mix"):
+# ensemble, Fokker-Planck references at two resolutions, one training run per variant, errors.
+# usage: scripts/swimmer_frontier/run.sh OUTDIR SIGMA0 STEPS [variants...]
+# A variant is NAME:OBJECTIVE:R:DELTA[:STEPS]. Runs are niced; training uses 1 thread each.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=$1; s0=$2; steps=$3; shift 3; variants=("$@")
+mkdir -p "$out"
+B=build/apps
+NX=${NX:-400}; NV=${NV:-300}
+data="$out/swimmer_s$s0.h5"
+[ -f "$data" ] || nice -n 10 $B/sdesim/sdesim --model active_swimmer --init normal:0,$s0 --paths 100000 --dt 1e-3 \
+  --t-end 5 --save-every 100 --seed 1 --threads 2 --force -o "$data"
+[ -x build/fp_reference ] || scripts/swimmer_frontier/build_fp_reference.sh build/fp_reference
+for n in "$NX $NV" "$((NX / 2)) $((NV / 2))"; do
+  set -- $n
+  [ -f "$out/ref_s${s0}_$1x$2_t5.bin" ] || nice -n 10 build/fp_reference $1 $2 upwind3 0.005 $s0 "$out/ref_s${s0}_$1x$2"
+done
+lo="$(/usr/bin/python3 -c "print(f'{-4+4/$NX!r},{-5.5+5.5/$NV!r}')")"
+hi="$(/usr/bin/python3 -c "print(f'{4-4/$NX!r},{5.5-5.5/$NV!r}')")"
+grids=()
+for v in "${variants[@]}"; do
+  IFS=: read -r name obj R delta st <<<"$v"
+  st=${st:-$steps}
+  m="$out/${name}_s${s0}.h5"
+  [ -f "$m" ] || nice -n 10 $B/scorefit/scorefit train --data "$data" --objective "$obj" --steps "$st" --pool-size 256 -R "$R" \
+    --schedule fixed --delta "$delta" --t-min 0.5 --seed 1 --threads 1 -q --force -o "$m"
+  nice -n 10 $B/scorefit/scorefit grid --model "$m" --times 1,3,5 --lo "$lo" --hi "$hi" --n "$NX,$NV" --force -o "$out/${name}_s${s0}_grid.h5"
+  grids+=("$out/${name}_s${s0}_grid.h5")
+done
+/usr/bin/python3 scripts/swimmer_frontier/errors.py --ref "$out/ref_s${s0}_${NX}x${NV}" --nx $NX --nv $NV \
+  --coarse "$out/ref_s${s0}_$((NX / 2))x$((NV / 2))" "${grids[@]}"
