@@ -11,7 +11,7 @@
 
 using namespace sdescore::ensemble;
 
-namespace {
+namespace ensemble_stats_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 StateMatrix stats_test_state(int dim, std::int64_t n) {
   StateMatrix s(dim, n);
@@ -24,7 +24,6 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
-}  // namespace
 
 TEST_CASE("merge_partials of consecutive chunk-aligned parts equals one accumulator, bit for bit") {
   const int D = 3;
@@ -81,3 +80,5 @@ TEST_CASE("merge_partials refuses histogram counts that do not match the options
   p.hist = {1, 2};  // needs 2 bins + 3
   CHECK_THROWS_AS(merge_partials(1, opt, p), sdescore::ConfigError);
 }
+
+}  // namespace ensemble_stats_test

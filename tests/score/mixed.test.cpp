@@ -17,7 +17,7 @@
 using namespace sdescore;
 using namespace sdescore::score;
 
-namespace {
+namespace score_mixed_test {  // named and around the whole file: unity batches must not mix files' helpers
 
 /// Hypoelliptic OU: dx = (-x + v) dt, dv = -v/2 dt + dW (x noiseless), i.e. OU2 with
 /// B = [[1, -1], [0, 0.5]], S = diag(0, 1). Not validated (validate() refuses a singular S).
@@ -58,7 +58,6 @@ Eigen::Matrix<double, 6, 1> mixed_test_sample_gradient(const Mat<double, 2, 3>& 
   return Eigen::Map<const Eigen::Matrix<double, 6, 1>>(g.data());
 }
 
-}  // namespace
 
 TEST_CASE("noiseless coordinates are the zero rows of G on the data") {
   const auto hypo = mixed_test_hypo_ou();
@@ -189,3 +188,5 @@ TEST_CASE("local-dsm-ism on a fully noisy model is local-DSM, bit for bit; on th
   CHECK(parse_objective("local-dsm-ism") == Objective::local_dsm_ism);
   CHECK(objective_name(Objective::local_dsm_ism) == "local-dsm-ism");
 }
+
+}  // namespace score_mixed_test

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "sdescore/app/registry.hpp"
+#include "sdescore/core/parse.hpp"
 #include "sdescore/core/limits.hpp"
 #include "sdescore/ensemble/ensemble.hpp"
 #include "sdescore/io/io.hpp"
@@ -20,16 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using parse::split;
+using parse::to_int;
+using parse::to_double;
 /// Shortest decimal text that reads back as exactly v (for command lines and messages).
-std::string num(double v) {
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  for (int prec = 6; prec <= 17; ++prec) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-    if (std::strtod(buf, nullptr) == v) return buf;
-  }
-  return sdescore::detail::fmt_double(v);
-}
+inline std::string num(double v) { return parse::shortest_decimal(v); }
 
 /// 12 significant digits (for suggested values in messages).
 std::string short_num(double v) {
@@ -44,43 +40,6 @@ std::string opt(const Config& c, std::string_view cli) {
   std::string s(cli.substr(cli.find_first_not_of('-')));
   std::replace(s.begin(), s.end(), '-', '_');
   return s;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char ch : s) {
-    if (ch == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += ch;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-/// Parses an integer / double covering the whole text; nullopt otherwise.
-std::optional<long long> to_int(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  std::size_t used = 0;
-  try {
-    const long long v = std::stoll(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
-}
-std::optional<double> to_double(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  std::size_t used = 0;
-  try {
-    const double v = std::stod(s, &used);
-    if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
 }
 
 struct PathRange {
