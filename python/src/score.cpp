@@ -20,6 +20,7 @@
 #include "sdescore/eval/physics_report.hpp"
 #include "sdescore/io/atomic.hpp"
 #include "sdescore/eval/study.hpp"
+#include "sdescore/score/checks.hpp"
 #include "sdescore/score/train.hpp"
 
 namespace py = pybind11;
@@ -63,6 +64,15 @@ Eigen::VectorXd as_times(const py::object& t, Eigen::Index n) {
   if (a.ndim() == 0) return Eigen::VectorXd::Constant(n, *a.data());
   if (a.ndim() == 1 && a.shape(0) == n) return Eigen::Map<const Eigen::VectorXd>(a.data(), n);
   throw py::value_error("t has shape " + shape_text(a) + "; expected a number or shape (" + std::to_string(n) + ",), one time per point");
+}
+
+/// as_times, refusing (ValueError) any time outside the range the score was trained on, as
+/// `scorefit score` / `grid` / `physics` do: one behaviour for every way of evaluating a score.
+Eigen::VectorXd trained_times(const ScoreModel& f, const py::object& t, Eigen::Index n, const char* what) {
+  Eigen::VectorXd T = as_times(t, n);
+  for (Eigen::Index i = 0; i < T.size(); ++i)
+    score::require_trained_time(std::string(what) + ": t[" + std::to_string(i) + "]", T(i), f.t_min(), f.t_max());
+  return T;
 }
 
 py::array to_numpy(const Eigen::MatrixXd& m, bool single) {
@@ -252,7 +262,7 @@ void bind_score(py::module_& m) {
           [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
             bool single = false;
             const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = as_times(t, Y.rows());
+            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.score");
             Eigen::MatrixXd S;
             {
               py::gil_scoped_release release;
@@ -267,7 +277,7 @@ void bind_score(py::module_& m) {
           [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
             bool single = false;
             const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = as_times(t, Y.rows());
+            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.diffusion_score");
             Eigen::MatrixXd S;
             {
               py::gil_scoped_release release;
@@ -281,7 +291,7 @@ void bind_score(py::module_& m) {
           [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
             bool single = false;
             const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = as_times(t, Y.rows());
+            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.velocity");
             Eigen::MatrixXd S;
             {
               py::gil_scoped_release release;

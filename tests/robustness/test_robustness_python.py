@@ -164,8 +164,13 @@ def test_score_refuses_bad_points(corpus):
         fit.score(np.zeros((3, 1)), np.zeros(2) + 0.3)
     with pytest.raises(ValueError, match="not finite"):  # bad input, as for `scorefit score` (exit 2)
         fit.score(np.array([[np.nan]]), 0.3)
-    # Not here: times outside the trained range. The CLI refuses them (score, grid, physics) but
-    # ScoreFit.score/velocity extrapolate silently (an open gap of issue #14).
+    # times outside the trained range are refused, as by `scorefit score` / `grid` / `physics`
+    lo, hi = fit.t_min, fit.t_max
+    for bad in (hi + 0.5, lo - 0.05, float("nan")):
+        for call in (fit.score, fit.diffusion_score, fit.velocity):
+            with pytest.raises(ValueError, match="outside the time range the score was trained on"):
+                call(np.zeros((2, 1)), bad)
+    fit.score(np.zeros((2, 1)), 0.5 * (lo + hi))  # inside: fine
 
 
 @pytest.mark.parametrize("kind", ["nan", "huge", "truncated", "wrong_dim"])
