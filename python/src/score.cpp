@@ -86,6 +86,23 @@ py::array to_numpy(const Eigen::MatrixXd& m, bool single) {
   return out;
 }
 
+/// The Python method for one of ScoreModel's evaluations (score, diffusion_score, velocity):
+/// points and times checked (shape, finite, inside the trained range), the GIL released while
+/// the network runs, the result in the shape of y.
+auto evaluator(Eigen::MatrixXd (ScoreModel::*eval)(const Eigen::MatrixXd&, const Eigen::VectorXd&, int) const, const char* what) {
+  return [eval, what](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
+    bool single = false;
+    const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
+    const Eigen::VectorXd T = trained_times(f, t, Y.rows(), what);
+    Eigen::MatrixXd S;
+    {
+      py::gil_scoped_release release;
+      S = (f.*eval)(Y, T, threads);
+    }
+    return to_numpy(S, single);
+  };
+}
+
 py::array_t<double> vec(const std::vector<double>& v) { return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data()); }
 
 /// Applies Python keyword settings to a training configuration (names as in the score model
@@ -259,46 +276,16 @@ void bind_score(py::module_& m) {
       "was trained (.loss_history, .config) and save it (.save) as a file `scorefit` reads.")
       .def(
           "score",
-          [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
-            bool single = false;
-            const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.score");
-            Eigen::MatrixXd S;
-            {
-              py::gil_scoped_release release;
-              S = f.score(Y, T, threads);
-            }
-            return to_numpy(S, single);
-          },
+          evaluator(&ScoreModel::score, "ScoreFit.score"),
           py::arg("y"), py::arg("t"), py::arg("threads") = 0,
           "The score at points y (n, d) (or one point (d,)) and times t (a number or (n,)); same shape as y.")
       .def(
           "diffusion_score",
-          [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
-            bool single = false;
-            const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.diffusion_score");
-            Eigen::MatrixXd S;
-            {
-              py::gil_scoped_release release;
-              S = f.diffusion_score(Y, T, threads);
-            }
-            return to_numpy(S, single);
-          },
+          evaluator(&ScoreModel::diffusion_score, "ScoreFit.diffusion_score"),
           py::arg("y"), py::arg("t"), py::arg("threads") = 0, "D s with D = G G^T / 2 of the model the score was trained on.")
       .def(
           "velocity",
-          [](const ScoreModel& f, const py::object& y, const py::object& t, int threads) {
-            bool single = false;
-            const Eigen::MatrixXd Y = as_points(y, f.dim(), single);
-            const Eigen::VectorXd T = trained_times(f, t, Y.rows(), "ScoreFit.velocity");
-            Eigen::MatrixXd S;
-            {
-              py::gil_scoped_release release;
-              S = f.velocity(Y, T, threads);
-            }
-            return to_numpy(S, single);
-          },
+          evaluator(&ScoreModel::velocity, "ScoreFit.velocity"),
           py::arg("y"), py::arg("t"), py::arg("threads") = 0,
           "The probability-flow velocity v = f - div D - D s (any noise kind).")
       .def(
