@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs sdescore's Debian packages (only those missing). Used by setup.sh, test.sh and .ci/run.
+# Installs sdescore's Debian packages (only those missing), plus any packages given as arguments
+# (deps-mpi.sh). Used by setup.sh, test.sh and .ci/run.
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libboost-dev libhdf5-dev libcli11-dev doctest-dev librandom123-dev libhwy-dev libtomlplusplus-dev
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
   python3-dev python3-pybind11 python3-pytest python3-tqdm
+  "$@"
 )
 missing=()
 for p in "${packages[@]}"; do
