@@ -10,12 +10,15 @@
 
 #include "sdescore/ensemble/ensemble.hpp"
 #include "sdescore/models/active_brownian_2d.hpp"
+#include "sdescore/models/active_swimmer.hpp"
 #include "sdescore/models/double_well.hpp"
 #include "sdescore/models/ou.hpp"
 #include "sdescore/models/underdamped_langevin.hpp"
 #include "sdescore/solvers/baoab.hpp"
 #include "sdescore/solvers/euler_maruyama.hpp"
+#include "sdescore/solvers/heun.hpp"
 #include "sdescore/solvers/local_linearization.hpp"
+#include "sdescore/solvers/milstein.hpp"
 #include "support/toy_models.hpp"
 
 using namespace sdescore;
@@ -299,3 +302,117 @@ TEST_CASE("engine: thread counts beyond the limit are refused before the region"
   EnsembleOptions o{.dt = 0.01, .n_steps = 1, .n_threads = 100000, .stats = {}};
   CHECK_THROWS_WITH_AS(simulate(EulerMaruyama{}, ou, s, o), doctest::Contains("n_threads = 100000 is invalid"), ConfigError);
 }
+
+namespace engine_lanes_test {
+
+/// Path p stepped on its own in double, the way the docs define it: step k uses
+/// z_{Mn (k mod 2) + j}(seed, first_path + p, k / 2), dW = sqrt(dt) z.
+template <class St, class M>
+StateMatrix step_each_path(const St& st, const M& m, StateMatrix s, const EnsembleOptions& o) {
+  constexpr int D = M::state_dim;
+  constexpr int Mn = St::template noise_dim<M>;
+  for (std::int64_t p = 0; p < s.n_paths(); ++p) {
+    Vec<double, D> y;
+    for (int d = 0; d < D; ++d) y(d) = s(d, p);
+    for (std::int64_t k = o.step0; k < o.step0 + o.n_steps; ++k) {
+      Vec<double, Mn> dW;
+      for (int j = 0; j < Mn; ++j)
+        dW(j) = std::sqrt(o.dt) * random::normal(o.seed, o.first_path + static_cast<std::uint64_t>(p),
+                                                 static_cast<std::uint64_t>(k / 2),
+                                                 static_cast<std::uint32_t>(Mn * (k % 2) + j));
+      st.do_step(m, y, o.t0 + static_cast<double>(k) * o.dt, o.dt, dW);
+    }
+    for (int d = 0; d < D; ++d) s(d, p) = y(d);
+  }
+  return s;
+}
+
+template <class St, class M>
+void check_engine_equals_per_path(const St& st, const M& m) {
+  EnsembleOptions o{.seed = 7, .first_path = 1000, .t0 = 0.25, .dt = 0.01, .step0 = 3, .n_steps = 40, .block_size = 64,
+                    .n_threads = 1, .stats = {}};
+  const StateMatrix s0 = sample_initial(m, parse_init_spec("normal:0,1"), o.seed, o.first_path, 150);
+  StateMatrix s = s0;
+  simulate(st, m, s, o);
+  const StateMatrix ref = step_each_path(st, m, s0, o);
+  CHECK(s == ref);
+}
+
+}  // namespace engine_lanes_test
+
+TEST_CASE("the step loop (lane-wise for generic-scalar models) equals each path stepped alone in double, bit for bit") {
+  using engine_lanes_test::check_engine_equals_per_path;
+  static_assert(ensemble::detail::lanes_v<EulerMaruyama, models::ActiveSwimmer>);
+  static_assert(ensemble::detail::lanes_v<BAOAB, models::UnderdampedLangevin>);
+  static_assert(!ensemble::detail::lanes_v<LocalLinearization, models::OU2>);
+  SUBCASE("active swimmer, Euler-Maruyama") { check_engine_equals_per_path(EulerMaruyama{}, models::ActiveSwimmer{}); }
+  SUBCASE("underdamped Langevin, BAOAB") { check_engine_equals_per_path(BAOAB{}, models::UnderdampedLangevin{}); }
+  SUBCASE("double well, Heun and Milstein") {
+    check_engine_equals_per_path(Heun{}, models::DoubleWell{});
+    check_engine_equals_per_path(Milstein{}, models::DoubleWell{});
+  }
+  SUBCASE("OU2 (full 2x2 noise), ABP (3 noises, sin/cos)") {
+    models::OU2 ou;
+    ou.S << 1.0, 0.3, -0.2, 0.7;
+    check_engine_equals_per_path(EulerMaruyama{}, ou);
+    check_engine_equals_per_path(EulerMaruyama{}, models::ActiveBrownian2D{});
+  }
+  SUBCASE("a model stepped in double (not generic-scalar): diagonal-noise Milstein") {
+    static_assert(!ensemble::detail::lanes_v<Milstein, toy::GeometricBrownian>);
+    check_engine_equals_per_path(Milstein{}, toy::GeometricBrownian{});
+  }
+}
+
+// The engine's step loop is compiled for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 + FMA) and the
+// baseline (target_clones, picked by the loader): the test compiles the same loop for each
+// explicitly and compares the bytes on the CPU's supported subset.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+namespace engine_clones_test {
+
+template <class St, class M>
+std::vector<double> run_block(std::int64_t (*loop)(const St&, const M&, const EnsembleOptions&, std::uint64_t, std::int64_t,
+                                                   std::int64_t, std::int64_t, double*, double*, std::ptrdiff_t),
+                              const St& st, const M& m) {
+  constexpr int D = M::state_dim;
+  const std::int64_t nb = 200, ldz = random::padded_count(nb);
+  EnsembleOptions o{.seed = 11, .dt = 0.01, .stats = {}};
+  const StateMatrix s0 = sample_initial(m, parse_init_spec("normal:0,1"), o.seed, 0, nb);
+  std::vector<double> xb(static_cast<std::size_t>(D * ldz)), z(static_cast<std::size_t>(2 * St::template noise_dim<M> * ldz));
+  for (int d = 0; d < D; ++d)
+    for (std::int64_t i = 0; i < ldz; ++i) xb[static_cast<std::size_t>(d * ldz + i)] = s0(d, std::min(i, nb - 1));
+  CHECK(loop(st, m, o, 0, nb, 0, 101, z.data(), xb.data(), ldz) == -1);
+  return xb;
+}
+
+#define SDESCORE_TEST_LOOP(NAME, ATTR)                                                                                  \
+  template <class St, class M>                                                                                         \
+  ATTR std::int64_t NAME(const St& st, const M& m, const EnsembleOptions& o, std::uint64_t s0, std::int64_t nb,        \
+                         std::int64_t k0, std::int64_t k1, double* z, double* xb, std::ptrdiff_t ldz) {                \
+    return ensemble::detail::step_interval(st, m, o, s0, nb, k0, k1, z, xb, ldz);                                                \
+  }
+SDESCORE_TEST_LOOP(loop_v4, __attribute__((target("arch=x86-64-v4"), flatten, noinline)))
+SDESCORE_TEST_LOOP(loop_v3, __attribute__((target("arch=x86-64-v3"), flatten, noinline)))
+SDESCORE_TEST_LOOP(loop_base, __attribute__((flatten, noinline)))
+#undef SDESCORE_TEST_LOOP
+
+template <class St, class M>
+void check_clones_agree(const St& st, const M& m) {
+  const auto base = run_block(&loop_base<St, M>, st, m);
+  if (__builtin_cpu_supports("x86-64-v3")) CHECK(run_block(&loop_v3<St, M>, st, m) == base);
+  if (__builtin_cpu_supports("x86-64-v4")) CHECK(run_block(&loop_v4<St, M>, st, m) == base);
+}
+
+}  // namespace engine_clones_test
+
+TEST_CASE("the step loop compiled for x86-64-v4, x86-64-v3 and the baseline gives the same bytes") {
+  using engine_clones_test::check_clones_agree;
+  MESSAGE("CPU supports x86-64-v3: " << __builtin_cpu_supports("x86-64-v3") << ", x86-64-v4: " << __builtin_cpu_supports("x86-64-v4"));
+  check_clones_agree(EulerMaruyama{}, models::DoubleWell{});
+  check_clones_agree(Heun{}, models::DoubleWell{});
+  check_clones_agree(EulerMaruyama{}, models::ActiveSwimmer{});
+  check_clones_agree(BAOAB{}, models::UnderdampedLangevin{});
+  models::OU2 ou;
+  ou.S << 1.0, 0.3, -0.2, 0.7;
+  check_clones_agree(EulerMaruyama{}, ou);
+}
+#endif

@@ -29,8 +29,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "sdescore/ensemble/lane.hpp"
 #include "sdescore/ensemble/state.hpp"
 #include "sdescore/ensemble/stats.hpp"
 #include "sdescore/random/normal.hpp"
@@ -108,18 +110,32 @@ std::string describe_block(std::string_view model, std::string_view stepper, con
 #define SDESCORE_TARGET_CLONES
 #endif
 
+/// Whether the step loop runs on ensemble::Lane (the model and the stepper opted in, lane.hpp).
+template <class St, class M>
+inline constexpr bool lanes_v = model_generic_scalar_v<M> && stepper_generic_scalar_v<St, M>;
+
 /// Steps k_begin .. k_end - 1 of one block held in xb (state_dim rows of ldz, padded lanes
 /// included). Normals come in pairs of steps: one Philox call per (path, k / 2) gives the
 /// 2 noise_dim variates of steps k and k + 1 (the cosine and the sine of Box-Muller), so
 /// step k uses z_{noise_dim (k mod 2) + j}(seed, path, k / 2), j < noise_dim.
 /// z: 2 noise_dim rows of ldz. Returns -1, or the first step after which a state is non-finite.
+template <class T>
+using local_copy_t = std::conditional_t<std::is_trivially_copyable_v<T> && sizeof(T) <= 256, const T, const T&>;
+
 template <class St, class M>
-inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepper, const M& model, const EnsembleOptions& o,
+inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepper_in, const M& model_in, const EnsembleOptions& o,
                                                   std::uint64_t stream0, std::int64_t nb, std::int64_t k_begin,
                                                   std::int64_t k_end, double* __restrict z, double* __restrict xb,
                                                   std::ptrdiff_t ldz) {
   constexpr int D = M::state_dim;
   constexpr int Mn = St::template noise_dim<M>;
+  // Lane (lane.hpp) keeps Eigen's 2-wide packets out of the per-path code, so the loop over
+  // paths vectorises for state_dim >= 2; the same IEEE operations as double.
+  using S = std::conditional_t<lanes_v<St, M>, Lane, double>;
+  // Local copies (small, trivially copyable models and steppers): the stores to xb cannot alias
+  // their parameters, so per-step constants (BAOAB's exp(-gamma dt), ...) leave the path loop.
+  const local_copy_t<M> model = model_in;
+  const local_copy_t<St> stepper = stepper_in;
   const std::int64_t pad = random::padded_count(nb);
   const double dt = o.dt, sq = std::sqrt(dt);
   for (std::int64_t k = k_begin; k < k_end; ++k) {
@@ -128,17 +144,19 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
     const double* __restrict zk = z + (k % 2) * Mn * ldz;
     const double t = o.t0 + static_cast<double>(k) * dt;
     for (std::int64_t i = 0; i < pad; ++i) {
-      Vec<double, D> y;
-      for (int d = 0; d < D; ++d) y(d) = xb[d * ldz + i];
-      Vec<double, Mn> dW;
-      for (int j = 0; j < Mn; ++j) dW(j) = sq * zk[j * ldz + i];
-      stepper.do_step(model, y, t, dt, dW);
-      for (int d = 0; d < D; ++d) xb[d * ldz + i] = y(d);
+      Vec<S, D> y;
+      for (int d = 0; d < D; ++d) y(d) = S(xb[d * ldz + i]);
+      Vec<S, Mn> dW;
+      for (int j = 0; j < Mn; ++j) dW(j) = S(sq * zk[j * ldz + i]);
+      stepper.do_step(model, y, S(t), dt, dW);
+      for (int d = 0; d < D; ++d) xb[d * ldz + i] = lane_value(y(d));
     }
-    bool bad = false;  // separate pass: vectorises
+    // Separate pass over the padded rows (padding lanes repeat path p0, so they add nothing) with
+    // an integer count, which vectorises (a bool |= did not: "relevant phi not supported").
+    std::int64_t n_bad = 0;
     for (int d = 0; d < D; ++d)
-      for (std::int64_t i = 0; i < nb; ++i) bad |= !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
-    if (bad) return k + 1;
+      for (std::int64_t i = 0; i < pad; ++i) n_bad += !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
+    if (n_bad != 0) return k + 1;
   }
   return -1;
 }

@@ -5,6 +5,7 @@
 // Needs a model with state [x; v], `position_dim`, `force(x)`, `gamma` and `T` (unit mass).
 // Its configurational sampling error is O(dt^2) and very small in practice.
 #include <cmath>
+#include <type_traits>
 
 #include "sdescore/solvers/stepper.hpp"
 
@@ -25,21 +26,24 @@ struct BAOAB {
   static constexpr int noise_dim = M::noise_dim;
   template <class M>
   static constexpr bool supports = LangevinModel<M>;
+  /// do_step is templated on the scalar S (double, or the engine's ensemble::Lane).
+  template <class M>
+  static constexpr bool generic_scalar = true;
 
-  template <SdeModel M>
-  void do_step(const M& m, Vec<double, M::state_dim>& y, double /*t*/, double dt,
-               const Vec<double, M::noise_dim>& dW) const {
+  template <SdeModel M, class S>
+  void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> /*t*/, double dt,
+               const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     static_assert(supports<M>, "BAOAB needs an underdamped Langevin model (position_dim, force, gamma, T)");
     constexpr int P = M::position_dim;
     auto x = y.template head<P>();
     auto v = y.template tail<P>();
     const double c1 = std::exp(-m.gamma * dt);
     const double c2 = std::sqrt(m.T * (1.0 - c1 * c1) / dt);  // times dW = sqrt(dt) xi
-    v += 0.5 * dt * m.force(Vec<double, P>(x));
+    v += 0.5 * dt * m.force(Vec<S, P>(x));
     x += 0.5 * dt * v;
     v = c1 * v + c2 * dW;
     x += 0.5 * dt * v;
-    v += 0.5 * dt * m.force(Vec<double, P>(x));
+    v += 0.5 * dt * m.force(Vec<S, P>(x));
   }
 };
 

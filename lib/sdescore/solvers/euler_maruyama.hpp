@@ -1,5 +1,7 @@
 #pragma once
 // Euler-Maruyama: y += f(y,t) dt + G(y,t) dW. Strong order 1/2 (1 for additive noise), weak order 1.
+#include <type_traits>
+
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore {
@@ -10,14 +12,17 @@ struct EulerMaruyama {
   static constexpr int noise_dim = M::noise_dim;
   template <class M>
   static constexpr bool supports = true;
+  /// do_step is templated on the scalar S (double, or the engine's ensemble::Lane).
+  template <class M>
+  static constexpr bool generic_scalar = true;
 
-  template <SdeModel M>
-  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt,
-               const Vec<double, M::noise_dim>& dW) const {
+  template <SdeModel M, class S>
+  void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> t, double dt,
+               const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     if constexpr (is_additive_v<M>) {
       y += m.drift(y, t) * dt + m.diffusion(y, t) * dW;
     } else {
-      const Vec<double, M::state_dim> f = m.drift(y, t);
+      const Vec<S, M::state_dim> f = m.drift(y, t);
       y += f * dt + m.diffusion(y, t) * dW;
     }
   }

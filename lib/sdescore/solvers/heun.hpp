@@ -4,6 +4,8 @@
 // Strong order 1 and weak order 2 for additive noise (Kloeden & Platen 1992, section 15.1;
 // the orders are measured in tests/core/steppers.test.cpp: strong order 1 for additive noise, weak order 2 on OU). For multiplicative noise Heun converges
 // to the Stratonovich solution, so it is restricted to additive noise here.
+#include <type_traits>
+
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore {
@@ -14,15 +16,18 @@ struct Heun {
   static constexpr int noise_dim = M::noise_dim;
   template <class M>
   static constexpr bool supports = is_additive_v<M>;
+  /// do_step is templated on the scalar S (double, or the engine's ensemble::Lane).
+  template <class M>
+  static constexpr bool generic_scalar = true;
 
-  template <SdeModel M>
-  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt,
-               const Vec<double, M::noise_dim>& dW) const {
+  template <SdeModel M, class S>
+  void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> t, double dt,
+               const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     static_assert(supports<M>, "stochastic Heun is for additive noise (it targets Stratonovich otherwise)");
-    const Vec<double, M::state_dim> noise = m.diffusion(y, t + 0.5 * dt) * dW;
-    const Vec<double, M::state_dim> f0 = m.drift(y, t);
-    const Vec<double, M::state_dim> ypred = y + f0 * dt + noise;
-    y += 0.5 * (f0 + m.drift(ypred, t + dt)) * dt + noise;
+    const Vec<S, M::state_dim> noise = m.diffusion(y, S(t + 0.5 * dt)) * dW;
+    const Vec<S, M::state_dim> f0 = m.drift(y, t);
+    const Vec<S, M::state_dim> ypred = y + f0 * dt + noise;
+    y += 0.5 * (f0 + m.drift(ypred, S(t + dt))) * dt + noise;
   }
 };
 

@@ -5,6 +5,8 @@
 #include <Eigen/Dense>
 #include <unsupported/Eigen/AutoDiff>
 
+#include <type_traits>
+
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore {
@@ -15,11 +17,16 @@ struct Milstein {
   static constexpr int noise_dim = M::noise_dim;
   template <class M>
   static constexpr bool supports = is_additive_v<M> || is_diagonal_v<M>;
+  /// For additive noise do_step is templated on the scalar S (double, or the engine's
+  /// ensemble::Lane); the diagonal-noise correction differentiates in double.
+  template <class M>
+  static constexpr bool generic_scalar = is_additive_v<M>;
 
-  template <SdeModel M>
-  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt,
-               const Vec<double, M::noise_dim>& dW) const {
+  template <SdeModel M, class S>
+  void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> t, double dt,
+               const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     static_assert(supports<M>, "Milstein here needs additive or diagonal noise");
+    static_assert(is_additive_v<M> || std::is_same_v<S, double>, "Milstein with diagonal noise steps double");
     constexpr int D = M::state_dim;
     if constexpr (is_additive_v<M>) {
       y += m.drift(y, t) * dt + m.diffusion(y, t) * dW;  // the Milstein correction vanishes

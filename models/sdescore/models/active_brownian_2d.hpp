@@ -27,6 +27,8 @@ struct ActiveBrownian2D {
   static constexpr int state_dim = 3;
   static constexpr int noise_dim = 3;
   using noise_kind = additive_noise;
+  /// drift/diffusion are generic in the scalar: the engine steps it lane-wise (ensemble/lane.hpp).
+  static constexpr bool generic_scalar = true;
 
   double v0 = 1.0;
   double k = 0.0;

@@ -24,6 +24,8 @@ struct ActiveSwimmer {
   static constexpr int state_dim = 2;
   static constexpr int noise_dim = 1;
   using noise_kind = additive_noise;
+  /// drift/diffusion are generic in the scalar: the engine steps it lane-wise (ensemble/lane.hpp).
+  static constexpr bool generic_scalar = true;
 
   double gamma = 0.1;
   double D = 1.0;

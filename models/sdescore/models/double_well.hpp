@@ -40,6 +40,8 @@ struct DoubleWell {
   static constexpr int state_dim = 1;
   static constexpr int noise_dim = 1;
   using noise_kind = additive_noise;
+  /// drift/diffusion are generic in the scalar: the engine steps it lane-wise (ensemble/lane.hpp).
+  static constexpr bool generic_scalar = true;
 
   double a = 1.0;
   double T = 0.5;

@@ -30,6 +30,8 @@ struct OrnsteinUhlenbeck {
   static constexpr int state_dim = D;
   static constexpr int noise_dim = D;
   using noise_kind = additive_noise;
+  /// drift/diffusion are generic in the scalar: the engine steps it lane-wise (ensemble/lane.hpp).
+  static constexpr bool generic_scalar = true;
   static constexpr bool linear = true;  ///< affine drift, additive noise: closed-form transition (DSM applies)
 
   Mat<double, D, D> B = default_B();

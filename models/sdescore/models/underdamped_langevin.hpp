@@ -23,6 +23,8 @@ struct UnderdampedLangevin {
   static constexpr int noise_dim = 1;
   static constexpr int position_dim = 1;  ///< state = [position; velocity]
   using noise_kind = additive_noise;
+  /// drift/diffusion are generic in the scalar: the engine steps it lane-wise (ensemble/lane.hpp).
+  static constexpr bool generic_scalar = true;
   using default_stepper = BAOAB;  ///< splitting with O(dt^2) configurational error (solvers/default_stepper.hpp)
 
   double a = 1.0;
