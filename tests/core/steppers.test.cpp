@@ -1,6 +1,8 @@
 // Strong and weak convergence orders of the steppers, measured by refinement with fixed seeds.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "sdescore/sdescore.hpp"
@@ -260,4 +262,19 @@ TEST_CASE("BAOAB samples the Boltzmann law of underdamped Langevin: <v^2> = T an
   CHECK(std::abs(v2 - m.T) < 0.011);
   // x U'(x) has sd ~1 at T = 0.5: 5 sigma / sqrt(1e5) ~ 0.016, plus an O(dt^2) BAOAB bias
   CHECK(std::abs(virial - m.T) < 0.02);
+}
+
+TEST_CASE("LL in 1D: the written-out 1x1 Cholesky factor is robust_cholesky's, bit for bit; NaN where it throws") {
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  for (double v : {0.0, tiny, 1e-310, 1e-300, 2.5e-7, 0.5, 1.0, 3.0, 1e300, std::numeric_limits<double>::max()}) {
+    const Mat<double, 1, 1> L = robust_cholesky<1>(Mat<double, 1, 1>(v));
+    CHECK(LocalLinearization::cholesky_1x1(v) == L(0, 0));
+  }
+  CHECK(LocalLinearization::cholesky_1x1(0.0) > 0.0);  // the jitter: never a zero factor
+  for (double v : {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN(), -1.0}) {
+    CHECK_THROWS_AS(robust_cholesky<1>(Mat<double, 1, 1>(v)), NumericalError);
+    CHECK(std::isnan(LocalLinearization::cholesky_1x1(v)));
+  }
+  static_assert(LocalLinearization::nothrow_step<models::DoubleWell>);
+  static_assert(!LocalLinearization::nothrow_step<models::OU2>);
 }

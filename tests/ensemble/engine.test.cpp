@@ -327,14 +327,30 @@ StateMatrix step_each_path(const St& st, const M& m, StateMatrix s, const Ensemb
   return s;
 }
 
-template <class St, class M>
-void check_engine_equals_per_path(const St& st, const M& m) {
+/// The LL step with the general Cholesky (robust_cholesky, which may throw): the reference for
+/// the engine's nothrow 1D LL step.
+struct GeneralLL {
+  static constexpr std::string_view name = "general_ll";
+  template <class M>
+  static constexpr int noise_dim = M::state_dim;
+  template <class M>
+  static constexpr bool supports = true;
+  template <SdeModel M>
+  void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt, const Vec<double, M::state_dim>& dW) const {
+    const auto tr = local_linear_transition(m, y, t, dt);
+    const Mat<double, M::state_dim, M::state_dim> L = robust_cholesky<M::state_dim>(tr.cov);
+    y = tr.mean + L * (dW / std::sqrt(dt));
+  }
+};
+
+template <class St, class M, class Ref = St>
+void check_engine_equals_per_path(const St& st, const M& m, const Ref& ref_stepper = Ref{}) {
   EnsembleOptions o{.seed = 7, .first_path = 1000, .t0 = 0.25, .dt = 0.01, .step0 = 3, .n_steps = 40, .block_size = 64,
                     .n_threads = 1, .stats = {}};
   const StateMatrix s0 = sample_initial(m, parse_init_spec("normal:0,1"), o.seed, o.first_path, 150);
   StateMatrix s = s0;
   simulate(st, m, s, o);
-  const StateMatrix ref = step_each_path(st, m, s0, o);
+  const StateMatrix ref = step_each_path(ref_stepper, m, s0, o);
   CHECK(s == ref);
 }
 
@@ -356,6 +372,12 @@ TEST_CASE("the step loop (lane-wise for generic-scalar models) equals each path 
     ou.S << 1.0, 0.3, -0.2, 0.7;
     check_engine_equals_per_path(EulerMaruyama{}, ou);
     check_engine_equals_per_path(EulerMaruyama{}, models::ActiveBrownian2D{});
+  }
+  SUBCASE("local linearisation in 1D (cloned loop, nothrow step) equals the general LL step") {
+    static_assert(ensemble::detail::clone_step_loop_v<LocalLinearization, models::DoubleWell>);
+    static_assert(!ensemble::detail::clone_step_loop_v<LocalLinearization, models::OU2>);
+    check_engine_equals_per_path(LocalLinearization{}, models::DoubleWell{}, engine_lanes_test::GeneralLL{});
+    check_engine_equals_per_path(LocalLinearization{}, models::OU1{}, engine_lanes_test::GeneralLL{});
   }
   SUBCASE("a model stepped in double (not generic-scalar): diagonal-noise Milstein") {
     static_assert(!ensemble::detail::lanes_v<Milstein, toy::GeometricBrownian>);

@@ -49,6 +49,21 @@ TEST_CASE("normal, normals and normal_block agree bit for bit under any decompos
   }
 }
 
+TEST_CASE("normal_block (row-specialised Philox rounds) equals normal for 64-bit seeds, counters >= 2^32, any sub") {
+  for (const std::uint64_t seed : {std::uint64_t{0}, std::uint64_t{0xDEADBEEF12345678ull}, ~std::uint64_t{0}})
+    for (const std::uint64_t counter : {std::uint64_t{0}, (std::uint64_t{1} << 40) + 7, ~std::uint64_t{0} >> 1}) {
+      const int m = 6;
+      const std::int64_t nb = 37;
+      const std::ptrdiff_t ld = padded_count(nb);
+      std::vector<double> z(static_cast<std::size_t>(m * ld));
+      normal_block(seed, 0xFFFFFF00ull, nb, counter, m, z.data(), ld);  // streams cross 2^32 - 1 at the end
+      for (int j = 0; j < m; ++j)
+        for (std::int64_t i = 0; i < nb; ++i)
+          REQUIRE(z[static_cast<std::size_t>(j * ld + i)] ==
+                  normal(seed, 0xFFFFFF00ull + static_cast<std::uint64_t>(i), counter, static_cast<std::uint32_t>(j)));
+    }
+}
+
 TEST_CASE("normal variates: mean 0, variance 1, Kolmogorov-Smirnov and chi-square") {
   const std::int64_t n = 1 << 20;
   std::vector<double> z(static_cast<std::size_t>(2 * n));

@@ -164,12 +164,12 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
 /// An exception thrown inside a target_clones function terminates the program with GCC 12 (the
 /// clones are treated as nothrow: tests/ensemble/engine.test.cpp "regression: an exception from
 /// a stepper ..." aborted). So only steppers whose step cannot throw run through the cloned loop:
-/// Euler-Maruyama, Milstein, Heun and BAOAB. Local linearisation (its Cholesky may throw on a
-/// non-finite covariance) and any other stepper run the plain loop, and their exceptions reach
-/// the engine's ParallelErrors. TODO: a `nothrow_step` trait in the stepper structs.
-template <class St>
-inline constexpr bool clone_step_loop_v = St::name == std::string_view("euler_maruyama") || St::name == std::string_view("milstein") ||
-                                          St::name == std::string_view("heun") || St::name == std::string_view("baoab");
+/// those declaring `template <class M> static constexpr bool nothrow_step` true for the model
+/// (Euler-Maruyama, Milstein, Heun, BAOAB; local linearisation for state_dim 1). Others (local
+/// linearisation in D >= 2: its Cholesky may throw on a non-finite covariance; steppers without
+/// the trait) run the plain loop, and their exceptions reach the engine's ParallelErrors.
+template <class St, class M>
+inline constexpr bool clone_step_loop_v = requires { requires St::template nothrow_step<M>; };
 
 template <class St, class M>
 SDESCORE_TARGET_CLONES std::int64_t step_interval_cloned(const St& stepper, const M& model, const EnsembleOptions& o,
@@ -208,7 +208,7 @@ bool advance_block(const St& stepper, const M& model, StateMatrix& state, const 
   }
   const std::uint64_t stream0 = o.first_path + static_cast<std::uint64_t>(p0);
   std::int64_t bad_step;
-  if constexpr (clone_step_loop_v<St>)
+  if constexpr (clone_step_loop_v<St, M>)
     bad_step = step_interval_cloned(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);
   else
     bad_step = step_interval_plain(stepper, model, o, stream0, nb, k_begin, k_end, z, xb, ldz);

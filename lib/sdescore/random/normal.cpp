@@ -46,9 +46,12 @@ HWY_INLINE VU mul_lo32(VU a, std::uint32_t m) {
 #endif
 }
 
-HWY_INLINE void philox(std::uint32_t k0, std::uint32_t k1, VU& c0, VU& c1, VU& c2, VU& c3) {
+// Rounds first_round .. 9 (keys k0, k1 of round 0; bumped first_round times here).
+HWY_INLINE void philox(std::uint32_t k0, std::uint32_t k1, VU& c0, VU& c1, VU& c2, VU& c3, int first_round = 0) {
   const DU du;
-  for (int r = 0; r < 10; ++r) {
+  k0 += static_cast<std::uint32_t>(first_round) * 0x9E3779B9u;
+  k1 += static_cast<std::uint32_t>(first_round) * 0xBB67AE85u;
+  for (int r = first_round; r < 10; ++r) {
     const VU p0 = mul_lo32(c0, 0xD2511F53u);
     const VU p1 = mul_lo32(c2, 0xCD9E8D57u);
     c0 = hn::Xor(hn::Xor(hn::ShiftRight<32>(p1), c1), hn::Set(du, std::uint64_t{k0}));
@@ -65,14 +68,51 @@ HWY_INLINE void philox(std::uint32_t k0, std::uint32_t k1, VU& c0, VU& c1, VU& c
   c3 = hn::And(c3, lo);
 }
 
+// Philox4x32-10 of the counters (s0, s1, s2, stream) where only the last word differs between
+// lanes (normal_rows: sub, counter lo, counter hi are the same for the whole row). The same
+// integer operations as philox(), but the first three rounds compute the words that are still
+// the same in every lane once, in scalar code: round 1 has no per-lane product, rounds 2 and 3
+// one each (instead of two). XOR is exact and associative, so the words are identical.
+HWY_INLINE void philox_rows(std::uint32_t k0, std::uint32_t k1, std::uint32_t s0, std::uint32_t s1, std::uint32_t s2,
+                            VU stream, VU& c0, VU& c1, VU& c2, VU& c3) {
+  const DU du;
+  constexpr std::uint64_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
+  constexpr std::uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+  auto hi = [](std::uint64_t p) { return static_cast<std::uint32_t>(p >> 32); };
+  auto lo = [](std::uint64_t p) { return static_cast<std::uint32_t>(p); };
+  // round 1: words (s0, s1, s2, stream); only word 2 comes out per lane
+  std::uint64_t p0 = s0 * M0, p1 = s2 * M1;
+  const std::uint32_t a0 = hi(p1) ^ s1 ^ k0, a1 = lo(p1), a3 = lo(p0);
+  const VU v2 = hn::Xor(stream, hn::Set(du, std::uint64_t{hi(p0) ^ k1}));
+  k0 += W0;
+  k1 += W1;
+  // round 2: words (a0, a1, v2, a3); words 0 and 1 come out per lane
+  p0 = a0 * M0;
+  const VU q1 = mul_lo32(v2, static_cast<std::uint32_t>(M1));
+  const VU v0 = hn::Xor(hn::ShiftRight<32>(q1), hn::Set(du, std::uint64_t{a1 ^ k0}));
+  const VU v1 = q1;
+  const std::uint32_t b2 = hi(p0) ^ a3 ^ k1, b3 = lo(p0);
+  k0 += W0;
+  k1 += W1;
+  // round 3: words (v0, v1, b2, b3); word 1 stays the same in every lane
+  const VU q0 = mul_lo32(v0, static_cast<std::uint32_t>(M0));
+  p1 = b2 * M1;
+  c0 = hn::Xor(v1, hn::Set(du, std::uint64_t{hi(p1) ^ k0}));
+  c1 = hn::Set(du, std::uint64_t{lo(p1)});
+  c2 = hn::Xor(hn::ShiftRight<32>(q0), hn::Set(du, std::uint64_t{b3 ^ k1}));
+  c3 = q0;
+  // rounds 4 .. 10
+  philox(k0 - 2 * W0, k1 - 2 * W1, c0, c1, c2, c3, 3);
+}
+
 // Counter (sub, clo, chi, stream) per lane -> z_{2 sub} (zc) and, if both, z_{2 sub + 1} (zs).
 // u1 = 2 - [1, 2) from words (w1, w0) in (0, 1], u2 = [1, 2) - 1 from (w3, w2) in [0, 1)
 // (52 random bits each, exact); r = sqrt(-2 log u1), a = 2 pi u2, zc = r cos a, zs = r sin a.
+// box_muller_words: the same from the Philox output words.
 template <bool Both>
-HWY_INLINE void box_muller(std::uint32_t k0, std::uint32_t k1, VU c0, VU c1, VU c2, VU c3, VF& zc, VF& zs) {
+HWY_INLINE void box_muller_words(VU c0, VU c1, VU c2, VU c3, VF& zc, VF& zs) {
   const DU du;
   const DF df;
-  philox(k0, k1, c0, c1, c2, c3);
   const VU one_exp = hn::Set(du, 0x3FF0000000000000ull);
   const VU b1 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c1), hn::ShiftRight<12>(c0)));
   const VU b2 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c3), hn::ShiftRight<12>(c2)));
@@ -84,6 +124,21 @@ HWY_INLINE void box_muller(std::uint32_t k0, std::uint32_t k1, VU c0, VU c1, VU 
   if constexpr (Both) zs = hn::Mul(r, hn::Sin(df, a));
 }
 
+template <bool Both>
+HWY_INLINE void box_muller(std::uint32_t k0, std::uint32_t k1, VU c0, VU c1, VU c2, VU c3, VF& zc, VF& zs) {
+  philox(k0, k1, c0, c1, c2, c3);
+  box_muller_words<Both>(c0, c1, c2, c3, zc, zs);
+}
+
+// The same for a row: counters (sub, clo, chi, stream[lane]).
+template <bool Both>
+HWY_INLINE void box_muller_row(std::uint32_t k0, std::uint32_t k1, std::uint32_t sub, std::uint32_t clo, std::uint32_t chi,
+                               VU stream, VF& zc, VF& zs) {
+  VU c0, c1, c2, c3;
+  philox_rows(k0, k1, sub, clo, chi, stream, c0, c1, c2, c3);
+  box_muller_words<Both>(c0, c1, c2, c3, zc, zs);
+}
+
 // out[j * ld + i] = z_j(seed, first_stream + i, counter), j < m, i < padded (a multiple of 16,
 // hence of Lanes(DF) on every target).
 void normal_rows(std::uint64_t seed, std::uint64_t first_stream, std::int64_t padded, std::uint64_t counter, int m,
@@ -92,24 +147,24 @@ void normal_rows(std::uint64_t seed, std::uint64_t first_stream, std::int64_t pa
   const DF df;
   const auto N = static_cast<std::int64_t>(hn::Lanes(df));
   const auto k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  const VU clo = hn::Set(du, counter & 0xFFFFFFFFull), chi = hn::Set(du, counter >> 32);
+  const auto clo = static_cast<std::uint32_t>(counter), chi = static_cast<std::uint32_t>(counter >> 32);
   const VU lo = hn::Set(du, 0xFFFFFFFFull);
   for (int s = 0; 2 * s < m; ++s) {
-    const VU sub = hn::Set(du, static_cast<std::uint64_t>(s));
+    const auto sub = static_cast<std::uint32_t>(s);
     double* HWY_RESTRICT rc = out + static_cast<std::ptrdiff_t>(2 * s) * ld;
     double* HWY_RESTRICT rs = rc + ld;
     VF zc, zs;
     if (2 * s + 1 < m) {
       for (std::int64_t c = 0; c < padded; c += N) {
         const VU stream = hn::And(hn::Iota(du, first_stream + static_cast<std::uint64_t>(c)), lo);
-        box_muller<true>(k0, k1, sub, clo, chi, stream, zc, zs);
+        box_muller_row<true>(k0, k1, sub, clo, chi, stream, zc, zs);
         hn::StoreU(zc, df, rc + c);
         hn::StoreU(zs, df, rs + c);
       }
     } else {
       for (std::int64_t c = 0; c < padded; c += N) {
         const VU stream = hn::And(hn::Iota(du, first_stream + static_cast<std::uint64_t>(c)), lo);
-        box_muller<false>(k0, k1, sub, clo, chi, stream, zc, zs);
+        box_muller_row<false>(k0, k1, sub, clo, chi, stream, zc, zs);
         hn::StoreU(zc, df, rc + c);
       }
     }

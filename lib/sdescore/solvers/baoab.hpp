@@ -27,6 +27,9 @@ struct BAOAB {
   template <class M>
   static constexpr bool supports = LangevinModel<M>;
   /// do_step is templated on the scalar S (double, or the engine's ensemble::Lane).
+  /// A step never throws (the engine runs it in its SIMD-cloned loop, ensemble/engine.hpp).
+  template <class M>
+  static constexpr bool nothrow_step = true;
   template <class M>
   static constexpr bool generic_scalar = true;
 

@@ -13,6 +13,9 @@ struct EulerMaruyama {
   template <class M>
   static constexpr bool supports = true;
   /// do_step is templated on the scalar S (double, or the engine's ensemble::Lane).
+  /// A step never throws (the engine runs it in its SIMD-cloned loop, ensemble/engine.hpp).
+  template <class M>
+  static constexpr bool nothrow_step = true;
   template <class M>
   static constexpr bool generic_scalar = true;
 

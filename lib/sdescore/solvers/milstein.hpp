@@ -19,6 +19,9 @@ struct Milstein {
   static constexpr bool supports = is_additive_v<M> || is_diagonal_v<M>;
   /// For additive noise do_step is templated on the scalar S (double, or the engine's
   /// ensemble::Lane); the diagonal-noise correction differentiates in double.
+  /// A step never throws (the engine runs it in its SIMD-cloned loop, ensemble/engine.hpp).
+  template <class M>
+  static constexpr bool nothrow_step = true;
   template <class M>
   static constexpr bool generic_scalar = is_additive_v<M>;
 
