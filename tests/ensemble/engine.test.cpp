@@ -5,6 +5,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -438,3 +439,19 @@ TEST_CASE("the step loop compiled for x86-64-v4, x86-64-v3 and the baseline give
   check_clones_agree(EulerMaruyama{}, ou);
 }
 #endif
+
+TEST_CASE("regression: a non-finite padding lane neither stops a block's interval nor changes its paths") {
+  // Padding lanes (beyond the block's nb paths, up to a multiple of 16) start as path p0 but draw
+  // other streams' normals, so they may diverge where no path does; a check over them once
+  // returned "failed at step k" with no failing path, and the block skipped the rest of the interval.
+  const models::DoubleWell m;
+  const EnsembleOptions o{.seed = 3, .dt = 0.01, .stats = {}};
+  const std::int64_t nb = 20, ldz = random::padded_count(nb);
+  std::vector<double> z(static_cast<std::size_t>(2 * ldz)), a(static_cast<std::size_t>(ldz)), b;
+  for (std::int64_t i = 0; i < ldz; ++i) a[static_cast<std::size_t>(i)] = i < nb ? 0.05 * static_cast<double>(i) - 0.5 : 0.0;
+  b = a;
+  for (std::int64_t i = nb; i < ldz; ++i) b[static_cast<std::size_t>(i)] = std::numeric_limits<double>::quiet_NaN();
+  CHECK(ensemble::detail::step_interval(EulerMaruyama{}, m, o, 0, nb, 0, 10, z.data(), a.data(), ldz) == -1);
+  CHECK(ensemble::detail::step_interval(EulerMaruyama{}, m, o, 0, nb, 0, 10, z.data(), b.data(), ldz) == -1);
+  CHECK(std::vector<double>(a.begin(), a.begin() + nb) == std::vector<double>(b.begin(), b.begin() + nb));
+}

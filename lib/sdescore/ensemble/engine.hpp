@@ -151,11 +151,12 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
       stepper.do_step(model, y, S(t), dt, dW);
       for (int d = 0; d < D; ++d) xb[d * ldz + i] = lane_value(y(d));
     }
-    // Separate pass over the padded rows (padding lanes repeat path p0, so they add nothing) with
-    // an integer count, which vectorises (a bool |= did not: "relevant phi not supported").
+    // Separate pass over the block's own paths (not the padding lanes: they start from path p0
+    // but draw other streams' normals) with an integer count, which vectorises (a bool |= did
+    // not: "relevant phi not supported").
     std::int64_t n_bad = 0;
     for (int d = 0; d < D; ++d)
-      for (std::int64_t i = 0; i < pad; ++i) n_bad += !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
+      for (std::int64_t i = 0; i < nb; ++i) n_bad += !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
     if (n_bad != 0) return k + 1;
   }
   return -1;
