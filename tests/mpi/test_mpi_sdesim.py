@@ -4,7 +4,7 @@
 Usage: test_mpi_sdesim.py SDESIM MPIRUN CASE
 The reference is the same binary without mpirun (one process: the serial program). Compared
 are the datasets (h5py, exact bytes), not the files' bytes (the layouts may differ in chunking).
-CASE: paths | stats | compress | bad_input | rank_failure | killed_rank | sweep
+CASE: paths | stats | compress | bad_input | rank_failure | killed_rank | sweep | checkpoint
 """
 import os
 import subprocess
@@ -178,6 +178,62 @@ with tempfile.TemporaryDirectory() as d:
         assert proc.returncode != 0, proc.returncode
         no_files(d, "killed rank")
         print("OK: a killed rank ends the run with exit", proc.returncode, "and leaves no file")
+    elif CASE == "checkpoint":
+        # Checkpoints written by 2 ranks (one file, the layout of a serial checkpoint) resume on
+        # 3 ranks and on one process; the result is the unsplit serial run's bytes. Paths and
+        # statistics; then a run of 2 ranks stopped by SIGTERM resumed on 3 ranks.
+        for mode, extra, group in (("paths", [], "particles/"),
+                                   ("stats", ["--stats-only", "--hist", "0:-3:3:30"], "observables/")):
+            run = RUN + extra
+            whole = os.path.join(d, f"whole_{mode}.h5")
+            sdesim([a if a != "0.5" else "1" for a in run] + ["-o", whole])
+            names = value_names(whole, group)
+            # the first half, checkpointed every 20 steps (3 checkpoints, each carrying the last's snapshots)
+            first1, first2 = os.path.join(d, f"first1_{mode}.h5"), os.path.join(d, f"first2_{mode}.h5")
+            ck = ["--t-end", "0.6", "--checkpoint-every", "20", "--keep-checkpoint"]
+            sdesim([a for a in run if a not in ("--t-end", "0.5")] + ck + ["-o", first1])
+            sdesim([a for a in run if a not in ("--t-end", "0.5")] + ck + ["-o", first2], ranks=2)
+            ckpt = first2 + ".ckpt.h5"
+            same_data(first1 + ".ckpt.h5", ckpt, value_names(first1 + ".ckpt.h5", "particles/") +
+                      value_names(first1 + ".ckpt.h5", "observables/"))
+            with h5py.File(ckpt, "r") as f:
+                assert int(f["checkpoint"].attrs["step"]) == 60, dict(f["checkpoint"].attrs)
+            rest = [a if a != "0.5" else "1" for a in run] + ["--resume", ckpt]
+            for ranks in (3, None):
+                out = os.path.join(d, f"resumed{ranks}_{mode}.h5")
+                sdesim(rest + ["-o", out], ranks=ranks)
+                same_data(whole, out, names)
+            check_ensemble_file(os.path.join(d, f"resumed3_{mode}.h5"))
+        # Interrupted: 2 ranks checkpoint every 200 steps of a long run; SIGTERM after the first
+        # checkpoint; 3 ranks resume to 200 steps past it; equal to that serial run.
+        import signal
+        import time
+        long_run = ["--model", "underdamped_langevin", "--init", "normal:0,1", "--paths", "200", "--dt", "0.01",
+                    "--save-every", "100", "--seed", "5", "-q"]
+        out = os.path.join(d, "long.h5")
+        ckpt = out + ".ckpt.h5"
+        cmd = [MPIRUN, "-np", "2", "--oversubscribe", SDESIM] + long_run + ["--t-end", "10000",
+                                                                          "--checkpoint-every", "200", "-o", out]
+        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not os.path.exists(ckpt):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the long run ended before it was interrupted"
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        assert proc.returncode != 0, proc.returncode
+        assert not os.path.exists(out) and os.path.exists(ckpt), os.listdir(d)
+        assert not [n for n in os.listdir(d) if n.startswith(".tmp-")], os.listdir(d)
+        with h5py.File(ckpt, "r") as f:
+            k = int(f["checkpoint"].attrs["step"])
+        t_end = f"{(k + 200) * 0.01:.2f}"
+        resumed, ref_long = os.path.join(d, "long_resumed.h5"), os.path.join(d, "long_serial.h5")
+        sdesim(long_run + ["--t-end", t_end, "--checkpoint-every", "200", "--resume", ckpt, "-o", resumed], ranks=3)
+        sdesim(long_run + ["--t-end", t_end, "-o", ref_long])
+        same_data(ref_long, resumed, value_names(ref_long, "particles/"))
+        assert not os.path.exists(resumed + ".ckpt.h5"), "the resumed run's checkpoint was not removed at its end"
+        print(f"OK: checkpoints of 2 ranks resume on 3 ranks and on 1 (paths, statistics) with the serial bytes; "
+              f"a run stopped at step {k} resumed on 3 ranks equals the serial run")
     elif CASE == "sweep":
         # --sweep (docs/simulation.md): each point's paths split over the ranks, one file; the
         # same datasets as the serial sweep (a 2 x 2 grid of paths, then statistics).

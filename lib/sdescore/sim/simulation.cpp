@@ -158,6 +158,28 @@ std::string resolved_command_line(const Config& c, const io::RunInfo& info, Path
   return s.str();
 }
 
+/// A checkpoint's provenance and marker without its states (positions: 0 rows x dim; `rows`:
+/// its number of paths), for a process that reads only its own rows. The checks of
+/// io::read_checkpoint.
+io::Checkpoint read_checkpoint_head(const std::string& path, std::int64_t& rows) {
+  const io::Group root = io::open_file(path);
+  if (!root.has_group("checkpoint"))
+    throw IoError("file '" + path + "' has no group /checkpoint: not an sdescore checkpoint");
+  const io::Group ck = root.group("checkpoint");
+  io::EnsembleReader r(path, ck.attr_string("ensemble"));
+  if (r.n_snapshots() != 1)
+    throw IoError("checkpoint '" + path + "' holds " + std::to_string(r.n_snapshots()) +
+                  " snapshots; a checkpoint holds exactly one");
+  io::Checkpoint c;
+  c.run = r.info();
+  c.name = r.name();
+  c.step = ck.attr_int64("step");
+  c.time = ck.attr_double("time");
+  c.positions.resize(0, r.dim());  // rows are read by the caller
+  rows = r.n_paths();
+  return c;
+}
+
 /// The histogram layout of the file from the engine's histograms.
 io::HistogramSpec histogram_spec_of(const ensemble::StatsOptions& so) {
   io::HistogramSpec hs;
@@ -209,10 +231,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     const auto [first, count] = part->part(pr.count);
     part_first = first;
     mine = {pr.first + static_cast<std::uint64_t>(first), count};
-    const char* serial_only = c.checkpoint_every > 0 ? "--checkpoint-every"
-                              : !c.resume.empty()    ? "--resume"
-                              : c.keep_positions     ? "--keep-positions"
-                                                     : nullptr;
+    const char* serial_only = c.keep_positions ? "--keep-positions" : nullptr;
     if (serial_only)
       throw ConfigError(opt(c, serial_only) + " is not available in a run over several processes (MPI); run it in "
                         "one process, or split it into runs with " + opt(c, "--path-range"));
@@ -290,7 +309,10 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   ensemble::StateMatrix state;
   std::int64_t step0 = 0;
   if (!c.resume.empty()) {
-    const io::Checkpoint ck = io::read_checkpoint(c.resume);
+    // Over several processes each reads only its own rows of the state (below).
+    std::int64_t ck_rows = 0;
+    io::Checkpoint ck = part ? read_checkpoint_head(c.resume, ck_rows) : io::read_checkpoint(c.resume);
+    if (!part) ck_rows = ck.positions.rows();
     io::require_same_run(ck.run, info);
     auto mismatch = [&](const std::string& what, const std::string& then, const std::string& now) {
       throw ConfigError("checkpoint '" + c.resume + "' does not match this run: " + what + " is " + then +
@@ -317,8 +339,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       if (extra_str(ck.run, k) != extra_str(info, k))
         mismatch(opt(c, k == std::string("stats_only") ? "--stats-only" : "--hist"), extra_str(ck.run, k),
                  extra_str(info, k));
-    if (ck.positions.cols() != D || ck.positions.rows() != pr.count)
-      throw IoError("checkpoint '" + c.resume + "' holds " + std::to_string(ck.positions.rows()) + " x " +
+    if (ck.positions.cols() != D || ck_rows != pr.count)
+      throw IoError("checkpoint '" + c.resume + "' holds " + std::to_string(ck_rows) + " x " +
                     std::to_string(ck.positions.cols()) + " states; expected " + std::to_string(pr.count) + " x " +
                     std::to_string(D));
     if (ck.step > grid.n_steps)
@@ -329,7 +351,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       throw IoError("checkpoint '" + c.resume + "' carries no saved " +
                     std::string(c.stats_only ? "statistics (observables/ensemble)" : "snapshots (particles/trajectory)") +
                     ": it was not written by sdesim --checkpoint-every");
-    state = ensemble::StateMatrix::from_rows(ck.positions);
+    state = ensemble::StateMatrix::from_rows(
+        part ? io::EnsembleReader(c.resume, ck.name).snapshot(0, part_first, mine.count) : ck.positions);
     step0 = ck.step;
     info.extra["resumed_from"] = c.resume;
     info.extra["resumed_at_step"] = ck.step;
@@ -413,7 +436,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       io::EnsembleReader r(from, "trajectory");
       const auto t = r.times();
       const auto k = r.steps();
-      for (std::int64_t s = 0; s < r.n_snapshots(); ++s) append_paths(r.snapshot(s), t[s], k[s]);
+      for (std::int64_t s = 0; s < r.n_snapshots(); ++s)  // over several processes: this one's rows
+        append_paths(part ? r.snapshot(s, part_first, mine.count) : r.snapshot(s), t[s], k[s]);
     } else {
       io::ObservablesReader r(from, "ensemble");
       const auto t = r.times();
@@ -442,20 +466,33 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   auto write_checkpoint = [&](std::int64_t k, double t) {
     io::RunInfo ci = info;
     ci.extra["checkpoint_for"] = c.output;
-    io::OutputFile cf(ckpt, ci, /*overwrite=*/true);  // the target was checked at start
+    // Over several processes: one checkpoint written together (the layout of one process's),
+    // each process its rows; a checkpoint of N processes resumes on any number.
+    std::optional<io::SharedFile> cshared;
+    if (part) {
+      part->sync();
+      cshared = part->shared_file(ckpt);
+    }
+    io::OutputFile cf(ckpt, ci, /*overwrite=*/true, cshared ? &*cshared : nullptr);  // the target was checked at start
     io::EnsembleOptions so;
     so.name = "ensemble";
-    io::EnsembleWriter sw(cf, pr.count, D, so);
-    sw.append_dim_major(state.data().data(), t, k, pr.count);
+    if (part) {
+      so.part_of = pr.count;
+      so.part_first = part_first;
+    }
+    io::EnsembleWriter sw(cf, mine.count, D, so);
+    sw.append_dim_major(state.data().data(), t, k, mine.count);
     if (!c.stats_only) {
       io::EnsembleOptions to = eopt;
       to.name = "trajectory";
-      io::EnsembleWriter tw(cf, pr.count, D, to);
+      to.part_of = so.part_of;
+      to.part_first = so.part_first;
+      io::EnsembleWriter tw(cf, mine.count, D, to);
       if (!saved_source.empty())
         copy_saved(
             saved_source, [&](const Eigen::MatrixXd& x, double tt, std::int64_t kk) { tw.append(x, tt, kk); },
             [](double, std::int64_t, const Eigen::VectorXd&, const Eigen::MatrixXd&, const io::CountMatrix&) {});
-      for (const auto& s : pending) tw.append_dim_major(s.x.data(), s.t, s.step, pr.count);
+      for (const auto& s : pending) tw.append_dim_major(s.x.data(), s.t, s.step, mine.count);
     } else {
       io::ObservablesWriter tw = make_observables(cf);
       if (!saved_source.empty())
@@ -466,7 +503,9 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       for (const auto& s : pending) tw.append(s.t, s.step, Eigen::VectorXd(s.stats.mean()), Eigen::MatrixXd(s.stats.cov()), counts_of(s.stats));
     }
     io::write_checkpoint_marker(cf.root(), "ensemble", k, t);
+    if (part) part->sync();
     cf.commit();
+    if (part) part->sync();  // renamed: the next checkpoint may read it
     pending.clear();
     saved_source = ckpt;
     wrote_checkpoint = true;
@@ -476,6 +515,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   const std::int64_t end = grid.n_steps;
   const double total = static_cast<double>(mine.count) * static_cast<double>(end - step0);
   double done_before = 0;
+  ensemble::EnsembleStats last_stats;  // the statistics of the last snapshot (for a checkpoint)
   auto sink = [&](const ensemble::Snapshot& s) {
     if (part) part->sync();  // no process failed: write this snapshot together
     if (ew) {
@@ -493,6 +533,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
         reduced = part->reduce(D, stats_opt, acc.partials());
       }
       const ensemble::EnsembleStats& st = part ? reduced : *s.stats;
+      if (c.checkpoint_every > 0) last_stats = st;
       if (ow)
         ow->append(s.t, s.step, Eigen::VectorXd(st.mean()), Eigen::MatrixXd(st.cov()), counts_of(st));
       else
@@ -507,7 +548,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       if (ew)
         sv.x.assign(s.state.data, s.state.data + static_cast<std::ptrdiff_t>(s.state.dim) * s.state.n_paths);
       else
-        sv.stats = *s.stats;
+        sv.stats = last_stats;
       pending.push_back(std::move(sv));
     }
   };
