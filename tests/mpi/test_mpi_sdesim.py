@@ -219,7 +219,19 @@ with tempfile.TemporaryDirectory() as d:
         while time.time() < deadline and not os.path.exists(ckpt):
             time.sleep(0.02)
         assert proc.poll() is None, "the long run ended before it was interrupted"
-        proc.send_signal(signal.SIGTERM)
+        # SIGTERM to every rank, as a batch system's time limit or scancel does
+        ranks = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().split(b"\0")
+            except OSError:
+                continue
+            if cmdline[0] == SDESIM.encode() and out.encode() in cmdline:
+                ranks.append(int(pid))
+        assert len(ranks) == 2, ranks
+        for pid in ranks:
+            os.kill(pid, signal.SIGTERM)
         proc.communicate(timeout=60)
         assert proc.returncode != 0, proc.returncode
         assert not os.path.exists(out) and os.path.exists(ckpt), os.listdir(d)
