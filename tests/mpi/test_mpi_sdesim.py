@@ -4,7 +4,7 @@
 Usage: test_mpi_sdesim.py SDESIM MPIRUN CASE
 The reference is the same binary without mpirun (one process: the serial program). Compared
 are the datasets (h5py, exact bytes), not the files' bytes (the layouts may differ in chunking).
-CASE: paths | stats | compress | bad_input | rank_failure | killed_rank | sweep | checkpoint
+CASE: paths | stats | compress | bad_input | rank_failure | killed_rank | sweep | checkpoint | one_rank_input
 """
 import os
 import subprocess
@@ -246,6 +246,37 @@ with tempfile.TemporaryDirectory() as d:
         assert not os.path.exists(resumed + ".ckpt.h5"), "the resumed run's checkpoint was not removed at its end"
         print(f"OK: checkpoints of 2 ranks resume on 3 ranks and on 1 (paths, statistics) with the serial bytes; "
               f"a run stopped at step {k} resumed on 3 ranks equals the serial run")
+    elif CASE == "one_rank_input":
+        # Bad input or an unreadable file on ONE rank only (mpirun's MPMD form gives that rank
+        # other options): every rank ends with that rank's exit code, one message naming it, no file.
+        out = os.path.join(d, "out.h5")
+        base = RUN + ["-o", out]
+
+        def mpmd(counts_args, expect):
+            cmd = [MPIRUN, "--oversubscribe"]
+            for i, (n, args) in enumerate(counts_args):
+                cmd += ([":"] if i else []) + ["-np", str(n), SDESIM] + args
+            p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+            assert p.returncode == expect, f"{' '.join(cmd)}: exit {p.returncode}, expected {expect}\n{p.stderr}"
+            lines = [l for l in p.stderr.splitlines() if l.startswith("sdesim:")]
+            assert len(lines) == 1, p.stderr
+            no_files(d, " ".join(cmd))
+            return lines[0]
+
+        missing = [a if a != "normal:0,1" else "file:" + os.path.join(d, "missing.h5") for a in base]
+        line = mpmd([(1, base), (1, missing)], 3)
+        assert "missing.h5" in line and "rank 1 of 2" in line, line
+        line = mpmd([(2, base), (1, base + ["--param", "gamma=-1"])], 2)
+        assert "gamma = -1" in line and "rank 2 of 3" in line, line
+        line = mpmd([(1, base), (1, base + ["--sweep", "gamma=1,-1"])], 2)  # a sweep on one rank only
+        assert "rank 1 of 2" in line, line
+        # a command line that does not parse on one rank (regression: the other ranks waited forever)
+        cmd = [MPIRUN, "--oversubscribe", "-np", "1", SDESIM] + base + [":", "-np", "1", SDESIM] + base + ["--dt", "1", "--dt", "2"]
+        p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        assert p.stderr.count("--dt") == 1 and "MPI rank 1's of 2" in p.stderr, p.stderr
+        no_files(d, "parse error on one rank")
+        print("OK: bad input or a missing file on one rank: every rank exits with its code, one message, no file")
     elif CASE == "sweep":
         # --sweep (docs/simulation.md): each point's paths split over the ranks, one file; the
         # same datasets as the serial sweep (a 2 x 2 grid of paths, then statistics).
