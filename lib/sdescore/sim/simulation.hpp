@@ -155,7 +155,8 @@ struct PartnerFailed : std::exception {
 /// sweep in turn, into one file (Result: the file's provenance and sizes per point).
 Result simulate(const Config& config, const Hooks& hooks = {});
 /// This process's share of a run over several processes (see Partition): the same file as
-/// simulate(config) writes. Checkpoints, resume and keep_positions are not available here.
+/// simulate(config) writes (sweeps too). Checkpoints are written together and resume on any
+/// number of processes; keep_positions is not available here.
 Result simulate(const Config& config, const Hooks& hooks, Partition& partition);
 
 /// One axis of a parameter sweep: a model parameter and its values, in order.
