@@ -61,6 +61,7 @@ sim::Config config_of(const Options& o) {
   c.stats_only = o.stats_only;
   c.hist = o.hist;
   c.compress = o.compress;
+  c.sweep = o.sweep;
   c.checkpoint_every = o.checkpoint_every;
   c.keep_checkpoint = o.keep_checkpoint;
   c.resume = o.resume;
@@ -140,8 +141,9 @@ int run(const Options& o) {
     std::snprintf(rate, sizeof rate, "%.3g", r.seconds > 0 ? r.path_steps / r.seconds : 0.0);
     char wall[64];
     std::snprintf(wall, sizeof wall, "%.3g", r.seconds);
-    out << "sdesim: wrote " << r.output << '\n'
-        << "sdesim: " << r.n_paths << " paths x " << r.snapshots << " "
+    out << "sdesim: wrote " << r.output << '\n' << "sdesim: ";
+    if (r.sweep_points > 0) out << r.sweep_points << " parameter points x ";
+    out << r.n_paths << " paths x " << r.snapshots << " "
         << (c.stats_only ? "statistics snapshots" : "snapshots") << " of " << r.info.model << " (" << r.info.stepper
         << ", dt " << num(c.dt) << ", t_end " << num(c.t_end) << (r.resumed ? ", resumed" : "") << ") in " << wall
         << " s, " << rate << " particle-steps/s\n";
@@ -185,6 +187,10 @@ void setup(CLI::App& app, Options& o) {
   app.add_flag("--stats-only", o.stats_only, "Store mean, covariance and histograms per snapshot instead of the paths");
   app.add_option("--hist", o.hist, "Histogram of a coordinate per snapshot (with --stats-only), repeatable, same BINS")
       ->type_name("COORD:LO:HI:BINS");
+  app.add_option("--sweep", o.sweep,
+                 "Parameter sweep into one file: N values from A to B (numpy.linspace) or a list; repeatable: "
+                 "several form a grid (docs/simulation.md)")
+      ->type_name("NAME=A:B:N|NAME=V1,V2,..");
   app.add_option("--compress", o.compress, "gzip level of the stored paths, 0 (off) .. 9")->capture_default_str();
   app.add_flag("-q,--quiet", o.quiet, "No progress line and no summary");
   app.add_option("--checkpoint-every", o.checkpoint_every,

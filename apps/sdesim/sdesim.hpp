@@ -49,6 +49,9 @@ struct Options {
   std::vector<std::string> hist;   ///< "COORD:LO:HI:BINS" (stats-only; all with the same BINS)
   int compress = 0;                ///< gzip level 0..9 of the path data
   bool quiet = false;              ///< no progress line and no final summary
+  /// Parameter sweep, repeatable: "NAME=A:B:N" or "NAME=V1,V2,..."; several form a grid, one file
+  /// with one leading axis per parameter (sim::Config::sweep, docs/simulation.md).
+  std::vector<std::string> sweep;
 
   // Checkpoints.
   std::int64_t checkpoint_every = 0;  ///< write <output>.ckpt.h5 at every multiple of this many steps (0: never)

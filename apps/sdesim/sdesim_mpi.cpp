@@ -44,15 +44,35 @@ int sdesim_mpi_run(int argc, char** argv, mpi::MpiPartition& part) {
   CLI::App app{"", "sdesim"};
   Options o;
   setup(app, o);
+  // The ranks agree on the command line before anything else: a parse error, --help or a
+  // listing on any rank ends every rank (argv may differ per rank: mpirun's MPMD form
+  // "-np 1 sdesim A : -np 1 sdesim B"); the lowest such rank prints. Otherwise a rank that
+  // returned here would leave the others waiting at their first agreement.
+  std::exception_ptr parse_error;
+  int status = 0;  // 0: run, 1: stop with exit 0 (--help, listings), 2: usage error
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {  // the same on every rank: rank 0 prints
-    if (part.rank() == 0) return app.exit(e) == 0 ? cli::ok : cli::usage_error;
-    return e.get_exit_code() == 0 ? cli::ok : cli::usage_error;
+    if (o.list_models || !o.describe.empty()) status = 1;
+  } catch (const CLI::ParseError& e) {
+    parse_error = std::current_exception();
+    status = e.get_exit_code() == 0 ? 1 : 2;
   }
-  if (o.list_models || !o.describe.empty()) {
-    if (part.rank() != 0) return cli::ok;
-    return cli::guarded("sdesim", [&] { return run(o); });
+  const auto agreed = part.outcome(status);
+  if (agreed.code != 0) {
+    if (agreed.reporter != part.rank()) return agreed.code == 2 ? cli::usage_error : cli::ok;
+    int rc = cli::ok;
+    if (parse_error) {
+      try {
+        std::rethrow_exception(parse_error);
+      } catch (const CLI::ParseError& e) {
+        rc = app.exit(e) == 0 ? cli::ok : cli::usage_error;
+        if (rc != cli::ok && part.size() > 1)
+          std::fprintf(stderr, "sdesim: (the error above is MPI rank %d's of %d)\n", part.rank(), part.size());
+      }
+    } else {
+      rc = cli::guarded("sdesim", [&] { return run(o); });  // the listing
+    }
+    return agreed.code == 2 ? cli::usage_error : rc;
   }
   o.command_line = cli::command_line(argc, argv);
   o.partition = &part;

@@ -21,7 +21,7 @@ from ._progress import Bar as _ProgressBar, watched as _watched
 from ._sdescore import Ensemble, NumericalError, describe_model, list_models
 
 __version__ = _sdescore.__version__
-__all__ = ["simulate", "load_ensemble", "load_statistics", "checkpoint_path", "list_models", "describe_model", "Ensemble", "NumericalError"]
+__all__ = ["simulate", "load_ensemble", "load_statistics", "load_sweep", "checkpoint_path", "list_models", "describe_model", "Ensemble", "NumericalError"]
 
 
 def _progress_callback(progress, desc):
@@ -57,9 +57,10 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
              t_end: float = 1.0, save_every: int = 0, seed: int = 0, threads: int = 0, stepper: str | None = None,
              output: str | os.PathLike | None = None, force: bool = False, first_path: int = 0,
              progress=None, stats_only: bool = False, hist=None, compress: int = 0, checkpoint_every: int = 0,
-             keep_checkpoint: bool = False, resume: str | os.PathLike | None = None):
+             keep_checkpoint: bool = False, resume: str | os.PathLike | None = None, sweep: dict | None = None):
     """Simulates `paths` paths of a registered model from t = 0 to `t_end` and returns the ensemble
-    (with ``stats_only``: the statistics, as ``load_statistics(output)``).
+    (with ``stats_only``: the statistics, as ``load_statistics(output)``; with ``sweep``: the
+    output file's group as an ``xarray.Dataset``, see ``load_sweep``).
 
     The same settings give the same bits as ``sdesim`` (path i, step k draw from (seed, i, k)),
     for any ``threads``. Arguments follow sdesim's options (docs/cli.md):
@@ -84,6 +85,10 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
     checkpoint_every  write ``checkpoint_path(output)`` (<output>.ckpt.h5) every this many steps
     keep_checkpoint   keep it after a successful run
     resume      continue from such a checkpoint; repeat the original settings (checked)
+    sweep       a parameter sweep into ``output`` (sdesim --sweep, docs/simulation.md): a dict of
+                parameter name -> values (a sequence of numbers, or "A:B:N" for numpy.linspace);
+                several parameters form a grid (the first outermost). Each point equals
+                simulate(params={name: value, ...}) with the other settings unchanged.
 
     The run releases the GIL; Ctrl-C stops it promptly with KeyboardInterrupt and leaves no file
     at ``output``.
@@ -114,6 +119,21 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
             raise ValueError(f"hist = {h!r} is invalid: give 'COORD:LO:HI:BINS' or (coord, lo, hi, bins)")
         hlist.append(h)
     res = "" if resume is None else os.fspath(resume)
+    if sweep is None:
+        sweep = {}
+    if not isinstance(sweep, dict):
+        raise ValueError(f"sweep = {sweep!r} is invalid: give a dict of name -> values, e.g. {{'T': [0.3, 0.5]}} "
+                         "or {'T': '0.3:0.7:5'}")
+    slist = []
+    for k, v in sweep.items():
+        if isinstance(v, str):
+            slist.append(f"{k}={v}")
+        else:
+            try:
+                vals = [_float(f"sweep[{k!r}]", x) for x in v]
+            except TypeError:
+                raise ValueError(f"sweep[{k!r}] = {v!r} is invalid: give a sequence of numbers or 'A:B:N'") from None
+            slist.append(f"{k}=" + ",".join(repr(x) for x in vals))  # repr: the exact double
     cb = _progress_callback(progress, f"simulate {model}")
     try:
         ens = _sdescore._simulate(
@@ -123,7 +143,9 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
             threads=_int("threads", threads, 0), stepper=stepper or "", output=out, force=bool(force),
             stats_only=bool(stats_only), hist=hlist, compress=_int("compress", compress, 0),
             checkpoint_every=_int("checkpoint_every", checkpoint_every, 0), keep_checkpoint=bool(keep_checkpoint),
-            resume=res, command_line="", progress=cb)
+            resume=res, command_line="", progress=cb, sweep=slist)
+        if slist:
+            return load_sweep(out)
         return load_statistics(out) if stats_only else ens
     finally:
         if isinstance(cb, _ProgressBar):
@@ -144,6 +166,24 @@ def load_statistics(path: str | os.PathLike) -> dict:
     n_paths; with histograms also histogram (T, H, BINS) int64 counts, bin_edges (H, BINS + 1),
     hist_coordinates (H,); info (the provenance) and output (the path)."""
     return _sdescore._load_statistics(os.fspath(path))
+
+
+def load_sweep(path: str | os.PathLike):
+    """A sweep file (sdesim --sweep, simulate(sweep=...)) as an ``xarray.Dataset`` read into memory:
+    ``value`` (P1, .., snapshot, path, dim) for paths, or ``mean``/``covariance``/``histogram`` with
+    leading parameter axes for statistics; the swept parameters are coordinates
+    (``ds.value.sel(T=0.5)``); the provenance is in ``ds.attrs``."""
+    import h5py
+    import xarray as xr
+    path = os.fspath(path)
+    with h5py.File(path, "r") as f:
+        group = "particles/ensemble/position" if "particles/ensemble/position" in f else "observables/ensemble"
+        attrs = {k: (v.item() if hasattr(v, "item") and getattr(v, "ndim", 1) == 0 else v)
+                 for k, v in f["parameters"].attrs.items()}
+    with xr.open_dataset(path, engine="h5netcdf", group=group) as ds:
+        out = ds.load()
+    out.attrs.update(attrs)
+    return out
 
 
 def checkpoint_path(output: str | os.PathLike) -> str:

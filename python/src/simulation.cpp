@@ -78,7 +78,8 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
                                    const std::string& stepper, const std::string& output, bool force,
                                    bool stats_only, const std::vector<std::string>& hist, int compress,
                                    std::int64_t checkpoint_every, bool keep_checkpoint, const std::string& resume,
-                                   const std::string& command_line, const py::object& progress) {
+                                   const std::string& command_line, const py::object& progress,
+                                   const std::vector<std::string>& sweep) {
   sim::Config c;
   c.model = model;
   c.params = params;
@@ -99,7 +100,8 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
   c.checkpoint_every = checkpoint_every;
   c.keep_checkpoint = keep_checkpoint;
   c.resume = resume;
-  c.keep_positions = !stats_only;  // a statistics-only run keeps nothing in memory (read its file)
+  c.sweep = sweep;
+  c.keep_positions = !stats_only && sweep.empty();  // statistics and sweeps keep nothing in memory (read the file)
   c.command_line = command_line;
   c.cli_names = false;
   Interrupts irq;
@@ -249,7 +251,7 @@ void bind_simulation(py::module_& m) {
         py::arg("first_path"), py::arg("dt"), py::arg("t_end"), py::arg("save_every"), py::arg("seed"),
         py::arg("threads"), py::arg("stepper"), py::arg("output"), py::arg("force"), py::arg("stats_only"),
         py::arg("hist"), py::arg("compress"), py::arg("checkpoint_every"), py::arg("keep_checkpoint"),
-        py::arg("resume"), py::arg("command_line"), py::arg("progress"),
+        py::arg("resume"), py::arg("command_line"), py::arg("progress"), py::arg("sweep") = std::vector<std::string>{},
         "The simulation run (lib/sdescore/sim) with the GIL released; progress(done, total) is called with the "
         "GIL held at about 1000 points. Use sdescore.simulate.");
   m.def("_load_statistics", &load_statistics, py::arg("path"),

@@ -4,7 +4,7 @@
 Usage: test_mpi_sdesim.py SDESIM MPIRUN CASE
 The reference is the same binary without mpirun (one process: the serial program). Compared
 are the datasets (h5py, exact bytes), not the files' bytes (the layouts may differ in chunking).
-CASE: paths | stats | compress | bad_input | rank_failure | killed_rank
+CASE: paths | stats | compress | bad_input | rank_failure | killed_rank | sweep | checkpoint | one_rank_input
 """
 import os
 import subprocess
@@ -178,5 +178,133 @@ with tempfile.TemporaryDirectory() as d:
         assert proc.returncode != 0, proc.returncode
         no_files(d, "killed rank")
         print("OK: a killed rank ends the run with exit", proc.returncode, "and leaves no file")
+    elif CASE == "checkpoint":
+        # Checkpoints written by 2 ranks (one file, the layout of a serial checkpoint) resume on
+        # 3 ranks and on one process; the result is the unsplit serial run's bytes. Paths and
+        # statistics; then a run of 2 ranks stopped by SIGTERM resumed on 3 ranks.
+        for mode, extra, group in (("paths", [], "particles/"),
+                                   ("stats", ["--stats-only", "--hist", "0:-3:3:30"], "observables/")):
+            run = RUN + extra
+            whole = os.path.join(d, f"whole_{mode}.h5")
+            sdesim([a if a != "0.5" else "1" for a in run] + ["-o", whole])
+            names = value_names(whole, group)
+            # the first half, checkpointed every 20 steps (3 checkpoints, each carrying the last's snapshots)
+            first1, first2 = os.path.join(d, f"first1_{mode}.h5"), os.path.join(d, f"first2_{mode}.h5")
+            ck = ["--t-end", "0.6", "--checkpoint-every", "20", "--keep-checkpoint"]
+            sdesim([a for a in run if a not in ("--t-end", "0.5")] + ck + ["-o", first1])
+            sdesim([a for a in run if a not in ("--t-end", "0.5")] + ck + ["-o", first2], ranks=2)
+            ckpt = first2 + ".ckpt.h5"
+            same_data(first1 + ".ckpt.h5", ckpt, value_names(first1 + ".ckpt.h5", "particles/") +
+                      value_names(first1 + ".ckpt.h5", "observables/"))
+            with h5py.File(ckpt, "r") as f:
+                assert int(f["checkpoint"].attrs["step"]) == 60, dict(f["checkpoint"].attrs)
+            rest = [a if a != "0.5" else "1" for a in run] + ["--resume", ckpt]
+            for ranks in (3, None):
+                out = os.path.join(d, f"resumed{ranks}_{mode}.h5")
+                sdesim(rest + ["-o", out], ranks=ranks)
+                same_data(whole, out, names)
+            check_ensemble_file(os.path.join(d, f"resumed3_{mode}.h5"))
+        # Interrupted: 2 ranks checkpoint every 200 steps of a long run; SIGTERM after the first
+        # checkpoint; 3 ranks resume to 200 steps past it; equal to that serial run.
+        import signal
+        import time
+        long_run = ["--model", "underdamped_langevin", "--init", "normal:0,1", "--paths", "200", "--dt", "0.01",
+                    "--save-every", "100", "--seed", "5", "-q"]
+        out = os.path.join(d, "long.h5")
+        ckpt = out + ".ckpt.h5"
+        cmd = [MPIRUN, "-np", "2", "--oversubscribe", SDESIM] + long_run + ["--t-end", "10000",
+                                                                          "--checkpoint-every", "200", "-o", out]
+        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not os.path.exists(ckpt):
+            time.sleep(0.02)
+        assert proc.poll() is None, "the long run ended before it was interrupted"
+        # SIGTERM to every rank, as a batch system's time limit or scancel does
+        ranks = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().split(b"\0")
+            except OSError:
+                continue
+            if cmdline[0] == SDESIM.encode() and out.encode() in cmdline:
+                ranks.append(int(pid))
+        assert len(ranks) == 2, ranks
+        for pid in ranks:
+            os.kill(pid, signal.SIGTERM)
+        proc.communicate(timeout=60)
+        assert proc.returncode != 0, proc.returncode
+        assert not os.path.exists(out) and os.path.exists(ckpt), os.listdir(d)
+        assert not [n for n in os.listdir(d) if n.startswith(".tmp-")], os.listdir(d)
+        with h5py.File(ckpt, "r") as f:
+            k = int(f["checkpoint"].attrs["step"])
+        t_end = f"{(k + 200) * 0.01:.2f}"
+        resumed, ref_long = os.path.join(d, "long_resumed.h5"), os.path.join(d, "long_serial.h5")
+        sdesim(long_run + ["--t-end", t_end, "--checkpoint-every", "200", "--resume", ckpt, "-o", resumed], ranks=3)
+        sdesim(long_run + ["--t-end", t_end, "-o", ref_long])
+        same_data(ref_long, resumed, value_names(ref_long, "particles/"))
+        assert not os.path.exists(resumed + ".ckpt.h5"), "the resumed run's checkpoint was not removed at its end"
+        print(f"OK: checkpoints of 2 ranks resume on 3 ranks and on 1 (paths, statistics) with the serial bytes; "
+              f"a run stopped at step {k} resumed on 3 ranks equals the serial run")
+    elif CASE == "one_rank_input":
+        # Bad input or an unreadable file on ONE rank only (mpirun's MPMD form gives that rank
+        # other options): every rank ends with that rank's exit code, one message naming it, no file.
+        out = os.path.join(d, "out.h5")
+        base = RUN + ["-o", out]
+
+        def mpmd(counts_args, expect):
+            cmd = [MPIRUN, "--oversubscribe"]
+            for i, (n, args) in enumerate(counts_args):
+                cmd += ([":"] if i else []) + ["-np", str(n), SDESIM] + args
+            p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=120)
+            assert p.returncode == expect, f"{' '.join(cmd)}: exit {p.returncode}, expected {expect}\n{p.stderr}"
+            lines = [l for l in p.stderr.splitlines() if l.startswith("sdesim:")]
+            assert len(lines) == 1, p.stderr
+            no_files(d, " ".join(cmd))
+            return lines[0]
+
+        missing = [a if a != "normal:0,1" else "file:" + os.path.join(d, "missing.h5") for a in base]
+        line = mpmd([(1, base), (1, missing)], 3)
+        assert "missing.h5" in line and "rank 1 of 2" in line, line
+        line = mpmd([(2, base), (1, base + ["--param", "gamma=-1"])], 2)
+        assert "gamma = -1" in line and "rank 2 of 3" in line, line
+        line = mpmd([(1, base), (1, base + ["--sweep", "gamma=1,-1"])], 2)  # a sweep on one rank only
+        assert "rank 1 of 2" in line, line
+        # a command line that does not parse on one rank (regression: the other ranks waited forever)
+        cmd = [MPIRUN, "--oversubscribe", "-np", "1", SDESIM] + base + [":", "-np", "1", SDESIM] + base + ["--dt", "1", "--dt", "2"]
+        p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2, (p.returncode, p.stderr)
+        assert p.stderr.count("--dt") == 1 and "MPI rank 1's of 2" in p.stderr, p.stderr
+        no_files(d, "parse error on one rank")
+        print("OK: bad input or a missing file on one rank: every rank exits with its code, one message, no file")
+    elif CASE == "sweep":
+        # --sweep (docs/simulation.md): each point's paths split over the ranks, one file; the
+        # same datasets as the serial sweep (a 2 x 2 grid of paths, then statistics).
+        grid = ["--sweep", "gamma=0.5,2", "--sweep", "T=0.5,1"]
+        sdesim(RUN + grid + ["-o", ref])
+        names = value_names(ref, "particles/")
+        for ranks in (2, 3):
+            out = os.path.join(d, f"mpi{ranks}.h5")
+            sdesim(RUN + grid + ["-o", out], ranks=ranks)
+            data = same_data(ref, out, names)
+            assert data["particles/ensemble/position/value"].shape == (2, 2, 6, 200, 2)
+        stats = ["--stats-only", "--hist", "0:-3:3:30"]
+        sref = os.path.join(d, "serial_stats.h5")
+        sdesim(RUN + grid + stats + ["-o", sref])
+        out = os.path.join(d, "mpi3_stats.h5")
+        sdesim(RUN + grid + stats + ["-o", out], ranks=3)
+        same_data(sref, out, value_names(sref, "observables/"))
+        # bad input: one message, exit 2, no file; a point that diverges after the file exists: exit 4, no file
+        bad = os.path.join(d, "bad.h5")
+        p = sdesim(RUN + ["--sweep", "gamma=1,-1", "-o", bad], ranks=2, expect=2)
+        lines = [l for l in p.stderr.splitlines() if "error" in l]
+        assert len(lines) == 1 and "gamma = -1" in lines[0], p.stderr
+        p = sdesim(["--model", "double_well", "--paths", "200", "--dt", "0.5", "--t-end", "50", "--init", "point:3",
+                    "--sweep", "a=0.001,50", "-q", "-o", bad], ranks=2, expect=4)
+        lines = [l for l in p.stderr.splitlines() if "error" in l]
+        assert len(lines) == 1 and "non-finite" in lines[0], p.stderr
+        assert not os.path.exists(bad) and not [n for n in os.listdir(d) if n.startswith(".tmp-")], os.listdir(d)
+        print("OK: sweeps over 2 and 3 ranks are byte-identical to the serial sweep (paths, statistics); "
+              "bad input and a diverging point leave no file")
     else:
         sys.exit(f"unknown case {CASE}")

@@ -148,4 +148,84 @@ TEST_CASE("the model's traits: default stepper and stationary law") {
                        ConfigError);
 }
 
+
+TEST_CASE("parse_sweep: linspace and lists, and what it refuses") {
+  const auto ax = sim::parse_sweep({"T=0.3:0.7:5", "a=1,2.5"});
+  REQUIRE(ax.size() == 2);
+  CHECK(ax[0].name == "T");
+  REQUIRE(ax[0].values.size() == 5);
+  CHECK(ax[0].values[0] == 0.3);
+  CHECK(ax[0].values[4] == 0.7);  // the end point exactly, as numpy.linspace
+  CHECK(ax[0].values[2] == doctest::Approx(0.5).epsilon(1e-15));
+  CHECK(ax[0].values[1] == doctest::Approx(0.4).epsilon(1e-15));
+  CHECK(ax[1].values == std::vector<double>{1.0, 2.5});
+  CHECK(sim::parse_sweep({"T=2:5:1"})[0].values == std::vector<double>{2.0});
+  CHECK(sim::parse_sweep({"T=1:0:3"})[0].values == std::vector<double>{1.0, 0.5, 0.0});
+  for (const char* bad : {"T", "=1,2", "T=", "T=1:2", "T=1:2:0", "T=1:2:x", "T=1:nan:3", "T=1,,2", "T=1,inf",
+                          "T=1,1", "time=1,2"})
+    CHECK_THROWS_AS(sim::parse_sweep({bad}), ConfigError);
+  CHECK_THROWS_AS(sim::parse_sweep({"T=1,2", "T=3"}), ConfigError);
+  try {
+    sim::parse_sweep({"T=0.3:0.7:0"});
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()).find("N = 0") != std::string::npos);
+  }
+}
+
+TEST_CASE("a sweep: a grid in one file, each point the bits of its own run; progress; no file on a stop") {
+  TempDir tmp;
+  sim::Config c = small();
+  c.params.clear();
+  c.sweep = {"a=1,2", "T=0.4,0.6"};
+  c.output = tmp / "grid.h5";
+  std::vector<double> done;
+  sim::Hooks h;
+  h.progress = [&](const sim::Progress& p) {
+    CHECK(p.total == 4 * 300.0 * 200.0);
+    done.push_back(p.done);
+  };
+  const auto r = sim::simulate(c, h);
+  CHECK(r.sweep_points == 4);
+  CHECK(r.snapshots == 11);
+  CHECK(std::is_sorted(done.begin(), done.end()));
+  CHECK(done.back() == 4 * 300.0 * 200.0);
+  const auto stored = io::open_file(c.output).read_array<double>("particles/ensemble/position/value");
+  CHECK(stored.shape == std::vector<std::size_t>{2, 2, 11, 300, 1});
+  CHECK(io::open_file(c.output).read_array<double>("particles/ensemble/position/T").data ==
+        std::vector<double>{0.4, 0.6});
+  const std::size_t per = 11u * 300u;
+  for (const auto& [i, j] : {std::pair{1, 0}, std::pair{0, 1}}) {
+    sim::Config one = small();
+    one.params = {{"a", i ? 2.0 : 1.0}, {"T", j ? 0.6 : 0.4}};
+    one.keep_positions = true;
+    const auto ro = sim::simulate(one);
+    REQUIRE(ro.positions.size() == per);
+    CHECK(std::memcmp(stored.data.data() + (static_cast<std::size_t>(i) * 2 + j) * per, ro.positions.data(),
+                      per * sizeof(double)) == 0);
+  }
+  // A stop in the third point: nothing at the output.
+  sim::Config s = c;
+  s.output = tmp / "stopped.h5";
+  int polls = 0;
+  sim::Hooks stop;
+  stop.stop_requested = [&] { return ++polls == 450; };
+  CHECK_THROWS_AS(sim::simulate(s, stop), sim::Cancelled);
+  CHECK(polls == 450);
+  CHECK_FALSE(fs::exists(s.output));
+  CHECK(tmp.count() == 1);
+  // Keyword names in messages; a bad value names the point.
+  sim::Config k = c;
+  k.cli_names = false;
+  k.sweep = {"T=0.5,-1"};
+  try {
+    sim::simulate(k);
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("sweep T=0.5,-1: at T = -1") == 0);
+  }
+  CHECK(tmp.count() == 1);
+}
+
 }  // namespace sim_simulation_test

@@ -8,3 +8,4 @@
 #include "sdescore/io/observables.hpp"
 #include "sdescore/io/output_file.hpp"
 #include "sdescore/io/run_info.hpp"
+#include "sdescore/io/sweep_writer.hpp"

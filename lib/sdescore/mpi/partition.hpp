@@ -34,7 +34,8 @@ class MpiPartition final : public sim::Partition {
   ensemble::EnsembleStats reduce(int dim, const ensemble::StatsOptions& options,
                                  const ensemble::StatsPartials& mine) override;
 
-  /// How a run ended on all ranks (collective, once, after the run): the highest exit code
+  /// How a step ended on all ranks (collective: sdesim calls it after parsing the command line
+  /// and after the run): the highest exit code
   /// given (0: every rank succeeded) and the lowest rank that gave a non-zero one (size()
   /// if none), which is the one to report the error.
   struct Outcome {

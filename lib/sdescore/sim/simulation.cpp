@@ -158,6 +158,55 @@ std::string resolved_command_line(const Config& c, const io::RunInfo& info, Path
   return s.str();
 }
 
+/// A checkpoint's provenance and marker without its states (positions: 0 rows x dim; `rows`:
+/// its number of paths), for a process that reads only its own rows. The checks of
+/// io::read_checkpoint.
+io::Checkpoint read_checkpoint_head(const std::string& path, std::int64_t& rows) {
+  const io::Group root = io::open_file(path);
+  if (!root.has_group("checkpoint"))
+    throw IoError("file '" + path + "' has no group /checkpoint: not an sdescore checkpoint");
+  const io::Group ck = root.group("checkpoint");
+  io::EnsembleReader r(path, ck.attr_string("ensemble"));
+  if (r.n_snapshots() != 1)
+    throw IoError("checkpoint '" + path + "' holds " + std::to_string(r.n_snapshots()) +
+                  " snapshots; a checkpoint holds exactly one");
+  io::Checkpoint c;
+  c.run = r.info();
+  c.name = r.name();
+  c.step = ck.attr_int64("step");
+  c.time = ck.attr_double("time");
+  c.positions.resize(0, r.dim());  // rows are read by the caller
+  rows = r.n_paths();
+  return c;
+}
+
+/// The histogram layout of the file from the engine's histograms.
+io::HistogramSpec histogram_spec_of(const ensemble::StatsOptions& so) {
+  io::HistogramSpec hs;
+  hs.bin_edges.resize(static_cast<Eigen::Index>(so.histograms.size()),
+                      static_cast<Eigen::Index>(so.histograms.front().edges.size()));
+  for (std::size_t h = 0; h < so.histograms.size(); ++h) {
+    hs.coordinates.push_back(so.histograms[h].coord);
+    for (std::size_t e = 0; e < so.histograms[h].edges.size(); ++e)
+      hs.bin_edges(static_cast<Eigen::Index>(h), static_cast<Eigen::Index>(e)) = so.histograms[h].edges[e];
+  }
+  return hs;
+}
+
+/// Where the snapshots of one point of a sweep go instead of a file of its own: the sweep's
+/// file (run_sweep). open() is called once per point, after the point's settings are checked
+/// and its initial state is drawn, at the point where a run creates its file (collectively).
+class SweepTarget {
+ public:
+  virtual ~SweepTarget() = default;
+  virtual void open(const io::RunInfo& info, int dim, std::int64_t n_paths, std::int64_t part_first,
+                    std::int64_t part_count, std::int64_t n_snapshots, const ensemble::StatsOptions& stats) = 0;
+  /// Snapshot `index` of the point: this process's paths (dim-major).
+  virtual void paths(const ensemble::StateView& s, double t, std::int64_t step, std::int64_t index) = 0;
+  /// Snapshot `index` of the point: the statistics of all its paths.
+  virtual void stats(const ensemble::EnsembleStats& st, double t, std::int64_t step, std::int64_t index) = 0;
+};
+
 /// A snapshot kept in memory between two checkpoints (the checkpoint carries all snapshots).
 struct Saved {
   double t;
@@ -168,7 +217,8 @@ struct Saved {
 
 /// The simulation of one model with one stepper.
 template <class St, class M>
-Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model, Partition* part) {
+Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model, Partition* part,
+                 SweepTarget* target) {
   constexpr int D = M::state_dim;
   const auto wall0 = std::chrono::steady_clock::now();
 
@@ -181,10 +231,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     const auto [first, count] = part->part(pr.count);
     part_first = first;
     mine = {pr.first + static_cast<std::uint64_t>(first), count};
-    const char* serial_only = c.checkpoint_every > 0 ? "--checkpoint-every"
-                              : !c.resume.empty()    ? "--resume"
-                              : c.keep_positions     ? "--keep-positions"
-                                                     : nullptr;
+    const char* serial_only = c.keep_positions ? "--keep-positions" : nullptr;
     if (serial_only)
       throw ConfigError(opt(c, serial_only) + " is not available in a run over several processes (MPI); run it in "
                         "one process, or split it into runs with " + opt(c, "--path-range"));
@@ -202,10 +249,10 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     throw ConfigError(opt(c, "--checkpoint-every") + " = " + std::to_string(c.checkpoint_every) +
                       " is invalid: it must be >= 1 step (or 0: none)");
   const bool to_file = !c.output.empty();
-  if (!to_file && !c.keep_positions)
+  if (!to_file && !c.keep_positions && !target)
     throw ConfigError(c.cli_names ? "no output file: give -o FILE (e.g. -o paths.h5)"
                                   : "no output: give output=PATH or keep the positions in memory");
-  if (!to_file && (c.checkpoint_every > 0 || !c.resume.empty() || c.stats_only))
+  if (!to_file && !target && (c.checkpoint_every > 0 || !c.resume.empty() || c.stats_only))
     throw ConfigError(std::string(c.stats_only ? opt(c, "--stats-only") : c.resume.empty() ? opt(c, "--checkpoint-every")
                                                                                              : opt(c, "--resume")) +
                       " needs an output file (" + opt(c, "--output") + ")");
@@ -262,7 +309,10 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   ensemble::StateMatrix state;
   std::int64_t step0 = 0;
   if (!c.resume.empty()) {
-    const io::Checkpoint ck = io::read_checkpoint(c.resume);
+    // Over several processes each reads only its own rows of the state (below).
+    std::int64_t ck_rows = 0;
+    io::Checkpoint ck = part ? read_checkpoint_head(c.resume, ck_rows) : io::read_checkpoint(c.resume);
+    if (!part) ck_rows = ck.positions.rows();
     io::require_same_run(ck.run, info);
     auto mismatch = [&](const std::string& what, const std::string& then, const std::string& now) {
       throw ConfigError("checkpoint '" + c.resume + "' does not match this run: " + what + " is " + then +
@@ -289,8 +339,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       if (extra_str(ck.run, k) != extra_str(info, k))
         mismatch(opt(c, k == std::string("stats_only") ? "--stats-only" : "--hist"), extra_str(ck.run, k),
                  extra_str(info, k));
-    if (ck.positions.cols() != D || ck.positions.rows() != pr.count)
-      throw IoError("checkpoint '" + c.resume + "' holds " + std::to_string(ck.positions.rows()) + " x " +
+    if (ck.positions.cols() != D || ck_rows != pr.count)
+      throw IoError("checkpoint '" + c.resume + "' holds " + std::to_string(ck_rows) + " x " +
                     std::to_string(ck.positions.cols()) + " states; expected " + std::to_string(pr.count) + " x " +
                     std::to_string(D));
     if (ck.step > grid.n_steps)
@@ -301,7 +351,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       throw IoError("checkpoint '" + c.resume + "' carries no saved " +
                     std::string(c.stats_only ? "statistics (observables/ensemble)" : "snapshots (particles/trajectory)") +
                     ": it was not written by sdesim --checkpoint-every");
-    state = ensemble::StateMatrix::from_rows(ck.positions);
+    state = ensemble::StateMatrix::from_rows(
+        part ? io::EnsembleReader(c.resume, ck.name).snapshot(0, part_first, mine.count) : ck.positions);
     step0 = ck.step;
     info.extra["resumed_from"] = c.resume;
     info.extra["resumed_at_step"] = ck.step;
@@ -337,17 +388,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     io::ObservablesOptions oo;
     oo.n_paths = pr.count;
     oo.compression = c.compress;
-    if (!stats_opt.histograms.empty()) {
-      io::HistogramSpec hs;
-      hs.bin_edges.resize(static_cast<Eigen::Index>(stats_opt.histograms.size()),
-                          static_cast<Eigen::Index>(stats_opt.histograms.front().edges.size()));
-      for (std::size_t h = 0; h < stats_opt.histograms.size(); ++h) {
-        hs.coordinates.push_back(stats_opt.histograms[h].coord);
-        for (std::size_t e = 0; e < stats_opt.histograms[h].edges.size(); ++e)
-          hs.bin_edges(static_cast<Eigen::Index>(h), static_cast<Eigen::Index>(e)) = stats_opt.histograms[h].edges[e];
-      }
-      oo.histogram = hs;
-    }
+    if (!stats_opt.histograms.empty()) oo.histogram = histogram_spec_of(stats_opt);
     return io::ObservablesWriter(f, D, oo);
   };
   io::EnsembleOptions eopt;
@@ -364,6 +405,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       ew.emplace(*file, pr.count, D, eopt);
     }
   }
+  if (target) target->open(info, D, pr.count, part_first, mine.count, grid.n_steps / grid.save_every + 1, stats_opt);
 
   // Snapshots kept in memory, (snapshot, path, dim).
   auto keep_rows = [&](const Eigen::MatrixXd& x, double t, std::int64_t k) {  // x: paths x dim
@@ -394,7 +436,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       io::EnsembleReader r(from, "trajectory");
       const auto t = r.times();
       const auto k = r.steps();
-      for (std::int64_t s = 0; s < r.n_snapshots(); ++s) append_paths(r.snapshot(s), t[s], k[s]);
+      for (std::int64_t s = 0; s < r.n_snapshots(); ++s)  // over several processes: this one's rows
+        append_paths(part ? r.snapshot(s, part_first, mine.count) : r.snapshot(s), t[s], k[s]);
     } else {
       io::ObservablesReader r(from, "ensemble");
       const auto t = r.times();
@@ -423,20 +466,33 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   auto write_checkpoint = [&](std::int64_t k, double t) {
     io::RunInfo ci = info;
     ci.extra["checkpoint_for"] = c.output;
-    io::OutputFile cf(ckpt, ci, /*overwrite=*/true);  // the target was checked at start
+    // Over several processes: one checkpoint written together (the layout of one process's),
+    // each process its rows; a checkpoint of N processes resumes on any number.
+    std::optional<io::SharedFile> cshared;
+    if (part) {
+      part->sync();
+      cshared = part->shared_file(ckpt);
+    }
+    io::OutputFile cf(ckpt, ci, /*overwrite=*/true, cshared ? &*cshared : nullptr);  // the target was checked at start
     io::EnsembleOptions so;
     so.name = "ensemble";
-    io::EnsembleWriter sw(cf, pr.count, D, so);
-    sw.append_dim_major(state.data().data(), t, k, pr.count);
+    if (part) {
+      so.part_of = pr.count;
+      so.part_first = part_first;
+    }
+    io::EnsembleWriter sw(cf, mine.count, D, so);
+    sw.append_dim_major(state.data().data(), t, k, mine.count);
     if (!c.stats_only) {
       io::EnsembleOptions to = eopt;
       to.name = "trajectory";
-      io::EnsembleWriter tw(cf, pr.count, D, to);
+      to.part_of = so.part_of;
+      to.part_first = so.part_first;
+      io::EnsembleWriter tw(cf, mine.count, D, to);
       if (!saved_source.empty())
         copy_saved(
             saved_source, [&](const Eigen::MatrixXd& x, double tt, std::int64_t kk) { tw.append(x, tt, kk); },
             [](double, std::int64_t, const Eigen::VectorXd&, const Eigen::MatrixXd&, const io::CountMatrix&) {});
-      for (const auto& s : pending) tw.append_dim_major(s.x.data(), s.t, s.step, pr.count);
+      for (const auto& s : pending) tw.append_dim_major(s.x.data(), s.t, s.step, mine.count);
     } else {
       io::ObservablesWriter tw = make_observables(cf);
       if (!saved_source.empty())
@@ -447,7 +503,9 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       for (const auto& s : pending) tw.append(s.t, s.step, Eigen::VectorXd(s.stats.mean()), Eigen::MatrixXd(s.stats.cov()), counts_of(s.stats));
     }
     io::write_checkpoint_marker(cf.root(), "ensemble", k, t);
+    if (part) part->sync();
     cf.commit();
+    if (part) part->sync();  // renamed: the next checkpoint may read it
     pending.clear();
     saved_source = ckpt;
     wrote_checkpoint = true;
@@ -457,22 +515,31 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   const std::int64_t end = grid.n_steps;
   const double total = static_cast<double>(mine.count) * static_cast<double>(end - step0);
   double done_before = 0;
+  ensemble::EnsembleStats last_stats;  // the statistics of the last snapshot (for a checkpoint)
   auto sink = [&](const ensemble::Snapshot& s) {
     if (part) part->sync();  // no process failed: write this snapshot together
     if (ew) {
       ew->append_dim_major(s.state.data, s.t, s.step, s.state.n_paths);
-    } else if (ow && part) {  // this process's chunk partials, merged in path order across processes
-      // (per-chunk partials do not depend on the threads; histogram counts are exact sums)
-      const int n_threads = c.threads > 0 ? c.threads : omp_get_max_threads();
-      ensemble::StatsAccumulator acc(D, mine.count, stats_opt, n_threads);
-      const std::int64_t per = 16 * ensemble::kStatsChunk;
+    } else if (ow || (target && c.stats_only)) {
+      ensemble::EnsembleStats reduced;
+      if (part) {  // this process's chunk partials, merged in path order across processes
+        // (per-chunk partials do not depend on the threads; histogram counts are exact sums)
+        const int n_threads = c.threads > 0 ? c.threads : omp_get_max_threads();
+        ensemble::StatsAccumulator acc(D, mine.count, stats_opt, n_threads);
+        const std::int64_t per = 16 * ensemble::kStatsChunk;
 #pragma omp parallel for num_threads(n_threads) schedule(static)
-      for (std::int64_t b = 0; b < mine.count; b += per)
-        acc.add_range(s.state, b, std::min(mine.count, b + per), omp_get_thread_num());
-      const ensemble::EnsembleStats st = part->reduce(D, stats_opt, acc.partials());
-      ow->append(s.t, s.step, Eigen::VectorXd(st.mean()), Eigen::MatrixXd(st.cov()), counts_of(st));
-    } else if (ow) {
-      ow->append(s.t, s.step, Eigen::VectorXd(s.stats->mean()), Eigen::MatrixXd(s.stats->cov()), counts_of(*s.stats));
+        for (std::int64_t b = 0; b < mine.count; b += per)
+          acc.add_range(s.state, b, std::min(mine.count, b + per), omp_get_thread_num());
+        reduced = part->reduce(D, stats_opt, acc.partials());
+      }
+      const ensemble::EnsembleStats& st = part ? reduced : *s.stats;
+      if (c.checkpoint_every > 0) last_stats = st;
+      if (ow)
+        ow->append(s.t, s.step, Eigen::VectorXd(st.mean()), Eigen::MatrixXd(st.cov()), counts_of(st));
+      else
+        target->stats(st, s.t, s.step, res.snapshots);
+    } else if (target) {
+      target->paths(s.state, s.t, s.step, res.snapshots);
     }
     keep_view(s.state, s.t, s.step);
     ++res.snapshots;
@@ -481,7 +548,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
       if (ew)
         sv.x.assign(s.state.data, s.state.data + static_cast<std::ptrdiff_t>(s.state.dim) * s.state.n_paths);
       else
-        sv.stats = *s.stats;
+        sv.stats = last_stats;
       pending.push_back(std::move(sv));
     }
   };
@@ -582,11 +649,15 @@ std::string checkpoint_path_for(const std::string& output) { return output + ".c
 std::string default_stepper(const std::string& model) { return app::default_stepper(model); }
 
 namespace {
-Result simulate_with(const Config& c, const Hooks& hooks, Partition* partition) {
+void require_model(const Config& c) {
   if (c.model.empty())
     throw ConfigError(std::string(c.cli_names ? "no model given: use --model NAME" : "no model given") +
                       "; valid models are " + app::detail::join(app::model_names()) +
                       (c.cli_names ? " (--list-models, --describe NAME)" : ""));
+}
+
+Result simulate_point(const Config& c, const Hooks& hooks, Partition* partition, SweepTarget* target) {
+  require_model(c);
   std::vector<app::ParamValue> params;
   for (const auto& [name, value] : c.params) {
     require_finite("parameter " + name, value);
@@ -596,10 +667,241 @@ Result simulate_with(const Config& c, const Hooks& hooks, Partition* partition) 
   return app::visit_model(c.model, params, [&](const auto& model) {
     using M = std::decay_t<decltype(model)>;
     Result r;
-    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model, partition); });
+    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model, partition, target); });
     return r;
   });
 }
+}  // namespace
+
+std::vector<SweepAxis> parse_sweep(const std::vector<std::string>& specs, bool cli_names) {
+  const std::string SW = cli_names ? "--sweep" : "sweep";
+  const std::string forms = "valid forms: NAME=A:B:N (N >= 1 values from A to B, as numpy.linspace) or "
+                            "NAME=V1,V2,... (e.g. T=0.3:0.7:5 or T=0.3,0.5,0.7)";
+  std::vector<SweepAxis> out;
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw ConfigError(SW + " '" + spec + "' is not of the form NAME=VALUES; " + forms);
+    SweepAxis axis{spec.substr(0, eq), {}};
+    const std::string rest = spec.substr(eq + 1);
+    const bool range = rest.find(':') != std::string::npos;
+    if (range) {
+      const auto parts = split(rest, ':');
+      const auto a = parts.size() == 3 ? to_double(parts[0]) : std::nullopt;
+      const auto b = parts.size() == 3 ? to_double(parts[1]) : std::nullopt;
+      const auto n = parts.size() == 3 ? to_int(parts[2]) : std::nullopt;
+      if (!a || !b || !n) throw ConfigError(SW + " '" + spec + "' is malformed; " + forms);
+      if (!std::isfinite(*a) || !std::isfinite(*b))
+        throw ConfigError(SW + " '" + spec + "': the range [" + num(*a) + ", " + num(*b) +
+                          "] is invalid: A and B must be finite numbers");
+      if (*n < 1 || *n > 1000000)
+        throw ConfigError(SW + " '" + spec + "': N = " + std::to_string(*n) + " is invalid: it must be 1..1000000");
+      // numpy.linspace(A, B, N): A + j * ((B - A) / (N - 1)), the last value exactly B.
+      const double step = *n > 1 ? (*b - *a) / static_cast<double>(*n - 1) : 0.0;
+      for (long long j = 0; j < *n; ++j)
+        axis.values.push_back(*n > 1 && j == *n - 1 ? *b : static_cast<double>(j) * step + *a);
+    } else {
+      for (const auto& v : split(rest, ',')) {
+        const auto x = to_double(v);
+        if (!x) throw ConfigError(SW + " '" + spec + "': '" + v + "' is not a number; " + forms);
+        if (!std::isfinite(*x)) throw ConfigError(SW + " '" + spec + "': " + v + " is not a finite number");
+        axis.values.push_back(*x);
+      }
+    }
+    for (std::size_t i = 0; i < axis.values.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (axis.values[i] == axis.values[j])
+          throw ConfigError(SW + " '" + spec + "': the value " + num(axis.values[i]) + " appears twice (values " +
+                            std::to_string(j) + " and " + std::to_string(i) +
+                            "); the values of a parameter must be distinct");
+    for (const auto& prev : out)
+      if (prev.name == axis.name)
+        throw ConfigError(SW + " '" + spec + "': parameter " + axis.name +
+                          " is swept twice; give each parameter one " + SW + " (several parameters form a grid)");
+    static const char* const reserved[] = {"snapshot", "time", "step", "path", "dim", "dim2", "value",
+                                           "mean", "covariance", "histogram", "hist_coord", "bin", "edge",
+                                           "bin_edges", "box", "position"};
+    for (const char* r : reserved)
+      if (axis.name == r)
+        throw ConfigError(SW + " '" + spec + "': a parameter named '" + axis.name +
+                          "' would clash with a dimension of the sweep file");
+    out.push_back(std::move(axis));
+  }
+  return out;
+}
+
+namespace {
+
+/// "T = 0.5, gamma = 2": the parameter values of a point, for messages.
+std::string sweep_point_text(const std::vector<std::pair<std::string, double>>& values) {
+  std::string s;
+  for (const auto& [k, v] : values) s += (s.empty() ? "" : ", ") + k + " = " + num(v);
+  return s;
+}
+
+/// The sweep's one file: created with the first point (from its provenance), every point's
+/// snapshots written at its index along the leading axes.
+class SweepFile final : public SweepTarget {
+ public:
+  SweepFile(const Config& c, const std::vector<SweepAxis>& axes, Partition* part) : c_(c), axes_(axes), part_(part) {}
+
+  std::int64_t point = 0;
+  std::optional<io::SharedFile> shared;
+  std::optional<io::OutputFile> file;  // declared before the writer: closed after it
+  std::optional<io::SweepWriter> writer;
+  io::RunInfo info;
+
+  void open(const io::RunInfo& point_info, int dim, std::int64_t n_paths, std::int64_t part_first,
+            std::int64_t part_count, std::int64_t n_snapshots, const ensemble::StatsOptions& stats) override {
+    if (file) return;  // later points: the same grid, paths and dimension (same settings but the parameters)
+    info = point_info;
+    std::vector<std::string> names;
+    std::string resolved = std::get<std::string>(info.extra.at("resolved_command_line"));
+    for (const auto& a : axes_) {
+      names.push_back(a.name);
+      info.model_parameters.erase(a.name);  // its values are the scale of its axis
+      const std::string p = " --param " + a.name + "=";
+      if (const auto at = resolved.find(p); at != std::string::npos)
+        resolved.erase(at, resolved.find(' ', at + p.size()) - at);
+    }
+    std::string sweeps;
+    for (const auto& sp : c_.sweep) sweeps += " --sweep " + sp;
+    if (const auto at = resolved.rfind(" -o "); at != std::string::npos) resolved.erase(at);  // the point's (none)
+    resolved += sweeps + " -o " + c_.output;
+    info.command_line = c_.command_line.empty() ? resolved : c_.command_line;
+    info.extra["resolved_command_line"] = resolved;
+    info.extra["sweep"] = c_.sweep;
+    info.extra["sweep_parameters"] = names;
+    if (part_) shared = part_->shared_file(c_.output);
+    file.emplace(c_.output, info, c_.force, shared ? &*shared : nullptr);
+    io::SweepLayout l;
+    for (const auto& a : axes_) l.axes.push_back({a.name, a.values});
+    l.n_snapshots = n_snapshots;
+    l.n_paths = n_paths;
+    l.dim = dim;
+    l.stats_only = c_.stats_only;
+    if (c_.stats_only && !stats.histograms.empty()) l.histogram = histogram_spec_of(stats);
+    l.compression = c_.compress;
+    l.part_first = part_first;
+    l.part_count = part_count;
+    writer.emplace(*file, l);
+  }
+  void paths(const ensemble::StateView& s, double t, std::int64_t step, std::int64_t index) override {
+    writer->write_paths(point, index, t, step, s.data, s.n_paths);
+  }
+  void stats(const ensemble::EnsembleStats& st, double t, std::int64_t step, std::int64_t index) override {
+    writer->write_stats(point, index, t, step, st.mean_data, st.cov_data, counts_of(st));
+  }
+
+ private:
+  const Config& c_;
+  const std::vector<SweepAxis>& axes_;
+  Partition* part_;
+};
+
+Result run_sweep(const Config& c, const Hooks& hooks, Partition* part) {
+  const auto wall0 = std::chrono::steady_clock::now();
+  const std::string SW = opt(c, "--sweep");
+  require_model(c);
+  const std::vector<SweepAxis> axes = parse_sweep(c.sweep, c.cli_names);
+  if (c.output.empty()) throw ConfigError(SW + " needs an output file (" + opt(c, "--output") + ")");
+  if (c.keep_positions)
+    throw ConfigError(SW + " writes every point to the output file: it cannot keep the positions in memory");
+  if (c.checkpoint_every > 0 || !c.resume.empty())
+    throw ConfigError(opt(c, c.checkpoint_every > 0 ? "--checkpoint-every" : "--resume") +
+                      " is not available with " + SW + "; run the points one by one (" + opt(c, "--param") +
+                      ") to checkpoint them");
+  for (const auto& [name, value] : c.params)
+    for (const auto& a : axes)
+      if (a.name == name)
+        throw ConfigError("parameter " + name + " is given both by " + opt(c, "--param") + " " + name + "=" +
+                          num(value) + " and by " + SW + "; give it once");
+  std::int64_t points = 1;
+  for (const auto& a : axes) {
+    if (static_cast<double>(points) * static_cast<double>(a.values.size()) > 1e6)
+      throw ConfigError(SW + ": more than 1000000 points in the grid; sweep fewer values");
+    points *= static_cast<std::int64_t>(a.values.size());
+  }
+  // Point i: row-major over the axes (the first outermost).
+  auto point_values = [&](std::int64_t i) {
+    std::vector<std::pair<std::string, double>> v(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      const auto n = static_cast<std::int64_t>(axes[a].values.size());
+      v[a] = {axes[a].name, axes[a].values[static_cast<std::size_t>(i % n)]};
+      i /= n;
+    }
+    return v;
+  };
+  auto point_config = [&](std::int64_t i) {
+    Config pc = c;
+    pc.sweep.clear();
+    pc.output.clear();
+    for (const auto& pv : point_values(i)) pc.params.push_back(pv);
+    return pc;
+  };
+  // Every point's parameters (names, ranges), before any work or file.
+  {
+    std::vector<app::ParamValue> base;
+    for (const auto& [name, value] : c.params) {
+      require_finite("parameter " + name, value);
+      base.push_back({name, value});
+    }
+    app::visit_model(c.model, base, [](const auto&) {});
+    for (std::int64_t i = 0; i < points; ++i) {
+      std::vector<app::ParamValue> params = base;
+      for (const auto& [name, value] : point_values(i)) params.push_back({name, value});
+      try {
+        app::visit_model(c.model, params, [](const auto&) {});
+      } catch (const ConfigError& e) {
+        std::string specs;
+        for (const auto& sp : c.sweep) specs += (specs.empty() ? "" : " ") + sp;
+        throw ConfigError(SW + " " + specs + ": at " + sweep_point_text(point_values(i)) + ": " + e.what());
+      }
+    }
+  }
+  io::check_writable_target(c.output, c.force);
+
+  SweepFile target(c, axes, part);
+  // A process that fails tells the others before the file closes (collectively).
+  struct TellPartners {
+    Partition* part;
+    int uncaught = std::uncaught_exceptions();
+    ~TellPartners() {
+      if (part && std::uncaught_exceptions() > uncaught) part->fail();
+    }
+  } tell_partners{part};
+  Result res;
+  double path_steps = 0;
+  for (std::int64_t i = 0; i < points; ++i) {
+    target.point = i;
+    Hooks h;
+    h.stop_requested = hooks.stop_requested;
+    if (hooks.progress)
+      h.progress = [&](const Progress& p) {
+        hooks.progress(Progress{static_cast<double>(i) * p.total + p.done, static_cast<double>(points) * p.total,
+                                p.step, p.n_steps});
+      };
+    const Result r = simulate_point(point_config(i), h, part, &target);
+    path_steps += r.path_steps;
+    if (i == 0) res = r;
+  }
+  if (part) part->sync();  // every process finished: close the file together
+  target.writer.reset();
+  target.file->commit();
+  if (part) part->sync();
+  res.info = target.info;
+  res.output = c.output;
+  res.sweep_points = points;
+  res.path_steps = path_steps;
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return res;
+}
+
+Result simulate_with(const Config& c, const Hooks& hooks, Partition* partition) {
+  if (!c.sweep.empty()) return run_sweep(c, hooks, partition);
+  return simulate_point(c, hooks, partition, nullptr);
+}
+
 }  // namespace
 
 Result simulate(const Config& c, const Hooks& hooks) { return simulate_with(c, hooks, nullptr); }

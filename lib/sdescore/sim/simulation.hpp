@@ -60,6 +60,12 @@ struct Config {
   int compress = 0;               ///< gzip level 0..9 of the path data
   bool keep_positions = false;    ///< also return the snapshots in Result::positions
 
+  // Parameter sweep (docs/simulation.md, "Parameter sweeps"): "NAME=A:B:N" (N values from A to
+  // B, numpy.linspace) or "NAME=V1,V2,..."; several specs form the grid of all combinations
+  // (the first outermost). Every point is the run of these settings with those parameter values
+  // (the same seed and paths), all in one file with one leading axis per swept parameter.
+  std::vector<std::string> sweep;
+
   // Checkpoints.
   std::int64_t checkpoint_every = 0;  ///< write checkpoint_path_for(output) at every multiple (0: never)
   bool keep_checkpoint = false;       ///< keep the last checkpoint after a successful run
@@ -110,6 +116,7 @@ struct Result {
   std::vector<double> positions;  ///< keep_positions: (snapshot, path, dim), row-major
   double seconds = 0;             ///< wall time of the run
   double path_steps = 0;          ///< path-steps taken by this run (all its processes, see Partition)
+  std::int64_t sweep_points = 0;  ///< a sweep: the number of parameter points (0: not a sweep)
 };
 
 /// One process of a run shared by several (sdescore::mpi implements it over MPI,
@@ -144,11 +151,25 @@ struct PartnerFailed : std::exception {
 /// Runs a simulation. Throws ConfigError (bad settings, naming the value and what is valid),
 /// IoError (files), NumericalError (a path diverged; nothing is written) or Cancelled.
 /// Everything is checked before any file is touched; existing files are never modified unless
-/// force, and the output appears only when complete.
+/// force, and the output appears only when complete. With config.sweep, every point of the
+/// sweep in turn, into one file (Result: the file's provenance and sizes per point).
 Result simulate(const Config& config, const Hooks& hooks = {});
 /// This process's share of a run over several processes (see Partition): the same file as
-/// simulate(config) writes. Checkpoints, resume and keep_positions are not available here.
+/// simulate(config) writes (sweeps too). Checkpoints are written together and resume on any
+/// number of processes; keep_positions is not available here.
 Result simulate(const Config& config, const Hooks& hooks, Partition& partition);
+
+/// One axis of a parameter sweep: a model parameter and its values, in order.
+struct SweepAxis {
+  std::string name;
+  std::vector<double> values;
+};
+
+/// Parses Config::sweep specs ("NAME=A:B:N", "NAME=V1,V2,..."): ConfigError naming the spec and
+/// what is valid for a malformed spec, N < 1, a non-finite or repeated value, or a parameter
+/// swept twice. Whether NAME is a parameter of the model, and the values its valid range, is
+/// checked by simulate (which knows the model).
+std::vector<SweepAxis> parse_sweep(const std::vector<std::string>& specs, bool cli_names = true);
 
 /// Reads the path snapshots of an sdescore ensemble file (IoError if it is none, e.g. a
 /// statistics-only file) into a Result with keep_positions layout.
