@@ -3,7 +3,8 @@
 //
 //   bench_score_time_to_accuracy --data dw.h5 [--eval-every 500] [--threads 2] [--threshold 0.02]
 //       [--objectives local-dsm,ism] [--steps N] [--schedule fixed|error-controlled] [--delta D]
-//       [--t-min T] [--R n] [--seed s]
+//       [--t-min T] [--R n] [--seed s] [--lr L] [--ema DECAY] [--batch B] [--groups G]
+//       [--pool-size N (also sets R)] [--pools P]
 //   bench_score_time_to_accuracy --data dw.h5 --profile [--steps 400]
 //
 // dw.h5: sdesim --model double_well --param T=0.5 --init normal:0,0.2 --paths 50000 --dt 1e-3
@@ -41,6 +42,8 @@ struct Args {
   std::vector<std::string> objectives{"local-dsm", "ism"};
   std::string schedule;
   double delta = -1, t_min = -1;
+  double lr = -1, ema = -1;
+  int batch = -1, groups = -1, pool = -1, pools = -1;
   bool profile = false;
 };
 
@@ -63,6 +66,12 @@ Args parse(int argc, char** argv) {
     else if (k == "--delta") a.delta = std::stod(val());
     else if (k == "--t-min") a.t_min = std::stod(val());
     else if (k == "--profile") a.profile = true;
+    else if (k == "--lr") a.lr = std::stod(val());
+    else if (k == "--ema") a.ema = std::stod(val());
+    else if (k == "--batch") a.batch = std::stoi(val());
+    else if (k == "--groups") a.groups = std::stoi(val());
+    else if (k == "--pool-size") a.pool = std::stoi(val());
+    else if (k == "--pools") a.pools = std::stoi(val());
     else if (k == "--objectives") {
       a.objectives.clear();
       std::stringstream ss(val());
@@ -82,6 +91,12 @@ score::FitOptions options(const Args& a, const std::string& objective) {
   if (!a.schedule.empty()) fo.schedule.kind = a.schedule;
   if (a.delta > 0) fo.schedule.delta = a.delta;
   if (a.t_min > 0) fo.t_min = a.t_min;
+  if (a.lr > 0) fo.trainer.schedule.base_lr = a.lr;
+  if (a.ema > 0) fo.trainer.ema.decay = a.ema;
+  if (a.batch > 0) fo.batch = a.batch;
+  if (a.groups > 0) fo.groups = a.groups;
+  if (a.pool > 0) fo.pool_size = fo.target.reference_size = a.pool;
+  if (a.pools > 0) fo.n_pools = a.pools;
   fo.seed = static_cast<std::uint64_t>(a.seed);
   fo.trainer.threads = a.threads;
   return fo;

@@ -5,9 +5,12 @@
 //     silu'     = sg (1 + z (1 - sg)),  silu'' = sg (1 - sg) (2 + z (1 - 2 sg))
 //   tanh'       = 1 - tanh^2,           tanh'' = -2 tanh (1 - tanh^2)
 //   softplus(z) = max(z,0) + log1p(e^-|z|),  softplus' = sg,  softplus'' = sg (1 - sg)
+#include <type_traits>
+
 #include <Eigen/Core>
 
 #include "sdescore/nn/architecture.hpp"
+#include "sdescore/nn/simd.hpp"
 
 namespace sdescore::nn {
 
@@ -19,6 +22,9 @@ void activate(Activation act, Eigen::Index n, const T* z, T* h, T* d1 = nullptr,
   Eigen::Map<const A> Z(z, n);
   Eigen::Map<A> H(h, n);
   const T one(1), two(2);
+  if constexpr (std::is_same_v<T, float>) {
+    if (act == Activation::silu) return simd::silu(n, z, h, d1, d2);  // runtime-dispatched SIMD (simd.cpp)
+  }
   switch (act) {
     case Activation::silu:
       if (!d1 && !d2) {

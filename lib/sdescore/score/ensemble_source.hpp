@@ -6,9 +6,12 @@
 // Euler-Maruyama otherwise (scorefit::with_sampler_stepper); the simulation's own stepper is
 // only recorded in the file. Paths are split into a training part and a held-out part by path
 // index, so evaluation never sees training paths.
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "sdescore/core/model.hpp"
+#include "sdescore/ensemble/engine.hpp"
 #include "sdescore/random/draws.hpp"
 #include "sdescore/score/holdout.hpp"
 #include "sdescore/solvers/stepper.hpp"
@@ -69,16 +72,35 @@ class EnsembleSource {
   /// One sample of p_tau: a random training path's snapshot advanced to tau.
   State sample(double tau, random::KeyedDraws& rng) const { return sample_path(paths_[rng.uniform_int(n_paths())], tau, rng); }
 
-  /// n independent samples of p_tau, drawn in parallel: sample j uses KeyedDraws(rng.fork(), j),
-  /// so the result does not depend on the thread count.
+  /// n independent samples of p_tau. Sample j takes the path drawn by KeyedDraws(rng.fork(), j);
+  /// the n snapshots are then advanced to tau together by the ensemble engine (vectorised,
+  /// parallel, runtime SIMD dispatch) with the same steps as sample_path, its normals keyed by
+  /// derive_seed(rng.fork(), "advance") and the sample index. The result does not depend on the
+  /// thread count.
   std::vector<State> sample_many(double tau, int n, random::KeyedDraws& rng) const {
     std::vector<State> ys(static_cast<std::size_t>(std::max(n, 0)));
     const std::uint64_t key = rng.fork();
+    if (n <= 0) return ys;
+    const int k = snapshot_before(tau);
+    const Eigen::MatrixXd& S = data_->states[k];
+    ensemble::StateMatrix state(D, n);
 #pragma omp parallel for schedule(static)
     for (int j = 0; j < n; ++j) {
       random::KeyedDraws r(key, static_cast<std::uint64_t>(j));
-      ys[j] = sample(tau, r);
+      const int p = paths_[r.uniform_int(n_paths())];
+      for (int a = 0; a < D; ++a) state(a, j) = S(p, a);
     }
+    const double t = data_->times[k], gap = tau - t;
+    if (gap > 1e-12) {
+      ensemble::EnsembleOptions o;
+      o.seed = random::derive_seed(key, "advance");
+      o.n_steps = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
+      o.t0 = t;
+      o.dt = gap / static_cast<double>(o.n_steps);
+      ensemble::simulate(stepper_, model_, state, o);
+    }
+    for (int j = 0; j < n; ++j)
+      for (int a = 0; a < D; ++a) ys[j](a) = state(a, j);
     return ys;
   }
 

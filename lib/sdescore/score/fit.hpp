@@ -80,11 +80,11 @@ struct FitState {
 
 /// The library's default optimiser settings (the single source of the defaults that
 /// `scorefit train`, TrainingConfig and the Python module show): Adam with global-norm clipping
-/// at 1, peak learning rate 2e-3 after 200 warm-up steps, cosine decay to 1e-5 over the run,
+/// at 1, peak learning rate 4e-3 after 200 warm-up steps, cosine decay to 1e-5 over the run,
 /// EMA decay 0.999.
 inline nn::TrainerOptions default_trainer_options() {
   nn::TrainerOptions t;
-  t.schedule = nn::LrSchedule::warmup_cosine(2e-3, 200, 5000, 1e-5);
+  t.schedule = nn::LrSchedule::warmup_cosine(4e-3, 200, 5000, 1e-5);
   return t;
 }
 

@@ -8,12 +8,15 @@
 // G pools ("time groups") and B/G samples y_t from each; the multi-sample target of a y_t uses the
 // pool's samples as its reference set (always including the sample that generated y_t).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "sdescore/core/parallel.hpp"
 #include "sdescore/linearize/gaussian_transition.hpp"
 #include "sdescore/score/ensemble_source.hpp"
 #include "sdescore/score/schedule.hpp"
+#include "sdescore/score/target_kernel.hpp"
 
 namespace sdescore::score {
 
@@ -39,10 +42,11 @@ struct KernelPool {
   double window = 0;        ///< 1D: kernels with |m_j - y| > window are skipped (6 x the largest kernel sd)
   bool multi = true;        ///< use the multi-sample target (false: its effective sample size is ~1)
   double ess = 1;           ///< estimated effective sample size of the multi-sample target
-  // structure-of-arrays copies for the vectorised multi-sample target
-  Eigen::Matrix<double, D, Eigen::Dynamic> mean_soa;
-  Eigen::Matrix<double, D * D, Eigen::Dynamic> prec_soa;
-  Eigen::Array<double, 1, Eigen::Dynamic> log_norm_soa;
+  /// Structure-of-arrays rows for the vectorised multi-sample target (target_kernel.hpp): D rows
+  /// of means, D*D rows of precisions ((a, b) in row D + a + D b), one row of log_norm, each of
+  /// leading dimension soa_ld (>= size() + simd::kRowPadding, padding zero).
+  std::vector<double> soa;
+  std::int64_t soa_ld = 0;
   int size() const { return static_cast<int>(ys.size()); }
 };
 
@@ -97,13 +101,14 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
     for (const auto& L : pool.chol) var = std::max(var, L(0, 0) * L(0, 0));
     pool.window = 6 * std::sqrt(var);  // a skipped kernel's weight is < e^-18 of the nearest one's
   }
-  pool.mean_soa.resize(D, n);
-  pool.prec_soa.resize(D * D, n);
-  pool.log_norm_soa.resize(n);
+  const std::int64_t ld = (n + simd::kRowPadding + 7) / 8 * 8;
+  pool.soa_ld = ld;
+  pool.soa.assign(static_cast<std::size_t>((D + D * D + 1) * ld), 0.0);
+  double* rows = pool.soa.data();
   for (int j = 0; j < n; ++j) {
-    pool.mean_soa.col(j) = pool.mean[j];
-    pool.prec_soa.col(j) = Eigen::Map<const Eigen::Matrix<double, D * D, 1>>(pool.prec[j].data());
-    pool.log_norm_soa(j) = pool.log_norm[j];
+    for (int a = 0; a < D; ++a) rows[a * ld + j] = pool.mean[j](a);
+    for (int ab = 0; ab < D * D; ++ab) rows[(D + ab) * ld + j] = pool.prec[j].data()[ab];
+    rows[(D + D * D) * ld + j] = pool.log_norm[j];
   }
 }
 
@@ -161,15 +166,17 @@ KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double 
 /// there are more than R of them, the R nearest (a truncation: R below the window's content biases
 /// the target towards the local average; keep R at the pool size). Otherwise the set is the first
 /// R samples of the pool (a random subset: pool samples are i.i.d.). If the generator is not in
-/// the set it replaces its last member. Vectorised over the reference set (structure-of-arrays pool data).
+/// the set it replaces its last member. Vectorised over the reference set (structure-of-arrays pool
+/// rows, runtime SIMD dispatch: target_kernel.hpp; same bits on every target with FMA).
 /// *ess, if given, receives the effective sample size (sum w)^2 / sum w^2 of the weights.
 template <int D>
 Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, D>& y, int generator, int R,
                                    double* ess = nullptr) {
   const int n = pool.size();
+  const std::int64_t ld = pool.soa_ld;
   int count = std::min(R, n), first = 0;
   if (pool.sorted) {
-    const double* m = pool.mean_soa.data();
+    const double* m = pool.soa.data();  // row 0: the kernel means, sorted
     const int lo = static_cast<int>(std::lower_bound(m, m + n, y(0) - pool.window) - m);
     const int hi = static_cast<int>(std::upper_bound(m, m + n, y(0) + pool.window) - m);
     if (hi - lo <= count) {
@@ -181,30 +188,62 @@ Vec<double, D> multi_sample_target(const KernelPool<D>& pool, const Vec<double, 
       first = std::clamp(pos - count / 2, lo, hi - count);
     }
   }
-  using Row = Eigen::Array<double, 1, Eigen::Dynamic>;
-  thread_local Eigen::Array<double, D, Eigen::Dynamic> r, pr;
-  thread_local Row logw;
-  r = (pool.mean_soa.middleCols(first, count).colwise() - y).array() * -1.0;  // y - m_k
-  pr.resize(D, count);                                                        // P_k (y - m_k)
-  for (int a = 0; a < D; ++a) {
-    pr.row(a) = pool.prec_soa.row(a).segment(first, count).array() * r.row(0);
-    for (int b = 1; b < D; ++b) pr.row(a) += pool.prec_soa.row(a + D * b).segment(first, count).array() * r.row(b);
+  // the window's kernels, except its last one when the generator must be swapped in for it
+  const bool generator_in = generator >= first && generator < first + count;
+  const int nk = generator_in ? count : count - 1;
+  double mx = -std::numeric_limits<double>::infinity(), sw = 0, sw2 = 0;
+  Vec<double, D> swpr = Vec<double, D>::Zero();
+  if (nk > 0) {
+    if constexpr (D <= simd::kMaxDim) {  // runtime-dispatched SIMD kernel (target_kernel.cpp)
+      const auto t = simd::target_sums(D, nk, pool.soa.data() + first, ld, y.data());
+      mx = t.max_log_w;
+      sw = t.sum_w;
+      sw2 = t.sum_w2;
+      for (int a = 0; a < D; ++a) swpr(a) = t.sum_w_pr[a];
+    } else {
+      thread_local std::vector<double> lw, pr;
+      lw.resize(static_cast<std::size_t>(nk));
+      pr.resize(static_cast<std::size_t>(nk) * D);
+      const double* rows = pool.soa.data() + first;
+      for (int k = 0; k < nk; ++k) {
+        Vec<double, D> r;
+        for (int a = 0; a < D; ++a) r(a) = y(a) - rows[a * ld + k];
+        double q = 0;
+        for (int a = 0; a < D; ++a) {
+          double v = 0;
+          for (int b = 0; b < D; ++b) v += rows[(D + a + D * b) * ld + k] * r(b);
+          pr[static_cast<std::size_t>(k) * D + a] = v;
+          q += r(a) * v;
+        }
+        lw[k] = rows[(D + D * D) * ld + k] - 0.5 * q;
+        mx = std::max(mx, lw[k]);
+      }
+      for (int k = 0; k < nk; ++k) {
+        const double w = std::exp(lw[k] - mx);
+        sw += w;
+        sw2 += w * w;
+        for (int a = 0; a < D; ++a) swpr(a) += w * pr[static_cast<std::size_t>(k) * D + a];
+      }
+    }
   }
-  logw = pool.log_norm_soa.segment(first, count) - 0.5 * (r * pr).colwise().sum();
-  if (generator < first || generator >= first + count) {  // swap the generator in for the last reference
+  if (!generator_in) {  // the generator's own term, merged into the max-shifted sums
     const Vec<double, D> rg = y - pool.mean[generator];
     const Vec<double, D> pg = pool.prec[generator] * rg;
-    r.col(count - 1) = rg.array();
-    pr.col(count - 1) = pg.array();
-    logw(count - 1) = pool.log_norm[generator] - 0.5 * rg.dot(pg);
+    const double lg = pool.log_norm[generator] - 0.5 * rg.dot(pg);
+    if (lg > mx) {
+      const double scale = std::exp(mx - lg);
+      sw *= scale;
+      sw2 *= scale * scale;
+      swpr *= scale;
+      mx = lg;
+    }
+    const double w = std::exp(lg - mx);
+    sw += w;
+    sw2 += w * w;
+    swpr += w * pg;
   }
-  const double mx = logw.maxCoeff();
-  logw = (logw - mx).exp();
-  const double z = logw.sum();
-  if (ess) *ess = z * z / logw.square().sum();
-  Vec<double, D> acc;
-  for (int a = 0; a < D; ++a) acc(a) = -(pr.row(a) * logw).sum() / z;
-  return acc;
+  if (ess) *ess = sw * sw / sw2;
+  return -swpr / sw;
 }
 
 /// Decides whether a pool's multi-sample target is worth its cost (method.md 2.3, issue 16):

@@ -7,9 +7,16 @@
 // parallelises over chunks itself; inside, every product goes through this wrapper, which calls
 // Eigen's serial GEMM kernel directly (the same kernel `operator*` uses) with single-thread
 // blocking. Same inputs give the same bits on any thread count.
+//
+// Float products (the network's) go to simd::gemm instead: a register-blocked kernel compiled
+// for every SIMD target and dispatched at run time, so the portable build runs AVX-512 / AVX2
+// (Eigen's kernel is fixed at compile time to the -march width: SSE2 in a portable build).
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
+
+#include "sdescore/nn/simd.hpp"
 
 namespace sdescore::nn::detail {
 
@@ -51,6 +58,11 @@ void gemm(Eigen::Ref<MatX<T>> c, const Eigen::Ref<const MatX<T>>& a, Op op_a,
   eigen_assert((op_a == Op::none ? a.rows() : a.cols()) == m);
   eigen_assert((op_b == Op::none ? b.rows() : b.cols()) == k);
   eigen_assert((op_b == Op::none ? b.cols() : b.rows()) == n);
+  if constexpr (std::is_same_v<T, float>) {  // runtime-dispatched SIMD kernel (simd.cpp)
+    simd::gemm(m, n, k, a.data(), a.outerStride(), op_a == Op::transpose, b.data(), b.outerStride(), op_b == Op::transpose,
+               c.data(), c.outerStride(), alpha, accumulate);
+    return;
+  }
   if (!accumulate) c.setZero();
   if (m == 0 || n == 0 || k == 0) return;
   using namespace Eigen;
