@@ -97,7 +97,12 @@ class EnsembleSource {
       o.n_steps = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
       o.t0 = t;
       o.dt = gap / static_cast<double>(o.n_steps);
-      ensemble::simulate(stepper_, model_, state, o);
+      try {
+        ensemble::simulate(stepper_, model_, state, o);
+      } catch (const NumericalError& e) {  // say which training step failed, not only the engine's path and step
+        throw NumericalError("advancing " + std::to_string(n) + " snapshot samples from t = " + detail::fmt_double(t) +
+                             " to tau = " + detail::fmt_double(tau) + " (training data): " + e.what());
+      }
     }
     for (int j = 0; j < n; ++j)
       for (int a = 0; a < D; ++a) ys[j](a) = state(a, j);

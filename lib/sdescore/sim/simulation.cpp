@@ -21,6 +21,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// Tells the other processes (Partition::fail) when it is destroyed by an exception thrown after
+/// its construction: declared after a collectively closed file, it runs before the file closes.
+struct TellPartners {
+  Partition* part;
+  int uncaught = std::uncaught_exceptions();
+  ~TellPartners() {
+    if (part && std::uncaught_exceptions() > uncaught) part->fail();
+  }
+};
+
 using parse::split;
 using parse::to_int;
 using parse::to_double;
@@ -377,13 +387,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   std::optional<io::ObservablesWriter> ow;
   // A process that fails from here on tells the others before its file handles close (the
   // closes are collective): declared after the file and writers, so destroyed before them.
-  struct TellPartners {
-    Partition* part;
-    int uncaught = std::uncaught_exceptions();
-    ~TellPartners() {
-      if (part && std::uncaught_exceptions() > uncaught) part->fail();
-    }
-  } tell_partners{part};
+  TellPartners tell_partners{part};
   auto make_observables = [&](io::OutputFile& f) {
     io::ObservablesOptions oo;
     oo.n_paths = pr.count;
@@ -863,13 +867,7 @@ Result run_sweep(const Config& c, const Hooks& hooks, Partition* part) {
 
   SweepFile target(c, axes, part);
   // A process that fails tells the others before the file closes (collectively).
-  struct TellPartners {
-    Partition* part;
-    int uncaught = std::uncaught_exceptions();
-    ~TellPartners() {
-      if (part && std::uncaught_exceptions() > uncaught) part->fail();
-    }
-  } tell_partners{part};
+  TellPartners tell_partners{part};
   Result res;
   double path_steps = 0;
   for (std::int64_t i = 0; i < points; ++i) {
