@@ -14,14 +14,50 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("report")
-    ap.add_argument("-o", "--output", default=None, help="PNG to write (default: report name with .png)")
-    ap.add_argument("--dpi", type=int, default=110)
-    a = ap.parse_args()
-    out = a.output or a.report.rsplit(".", 1)[0] + ".png"
-    with h5py.File(a.report, "r") as f:
+def cell_grid(cells):
+    """The reference's cells as a regular grid: (x axis, y axis, index array (nx, ny) into cells)."""
+    xs, ix = np.unique(cells[:, 0], return_inverse=True)
+    ys, iy = np.unique(cells[:, 1], return_inverse=True)
+    idx = np.full((len(xs), len(ys)), -1)
+    idx[ix, iy] = np.arange(len(cells))
+    return xs, ys, idx
+
+
+def support_box(xs, ys, dens2d, level):
+    """Bounding box (x0, x1, y0, y1) of the cells whose density is at least level * max."""
+    keep = dens2d >= level * dens2d.max()
+    ii, jj = np.nonzero(keep)
+    return xs[ii.min()], xs[ii.max()], ys[jj.min()], ys[jj.max()]
+
+
+def score_panel_2d(ax, cells, dens, ref, learned, label, colour, arrows=24, level=1e-2):
+    """Density as background; reference and learned score as arrows on a grid of about
+    arrows x arrows points spread over the region where p >= level * max p (subsampled in both
+    directions, not along the flattened cell list), both drawn at one common scale."""
+    xs, ys, idx = cell_grid(cells)
+    d2 = np.where(idx >= 0, dens[np.maximum(idx, 0)], 0.0)
+    x0, x1, y0, y1 = support_box(xs, ys, d2, level)
+    ax.pcolormesh(xs, ys, d2.T, shading="auto", cmap="Greys", alpha=0.5)
+    i = np.nonzero((xs >= x0) & (xs <= x1))[0]
+    j = np.nonzero((ys >= y0) & (ys <= y1))[0]
+    i = i[np.unique(np.linspace(0, len(i) - 1, arrows).round().astype(int))]
+    j = j[np.unique(np.linspace(0, len(j) - 1, arrows).round().astype(int))]
+    sel = idx[np.ix_(i, j)].ravel()
+    sel = sel[(sel >= 0) & (dens[np.maximum(sel, 0)] >= level * dens.max())]
+    # one scale for both fields: the 90th-percentile reference arrow spans about one arrow spacing
+    spacing = min((x1 - x0) / max(len(i) - 1, 1), (y1 - y0) / max(len(j) - 1, 1))
+    norm = np.percentile(np.hypot(ref[sel, 0], ref[sel, 1]), 90) / spacing if len(sel) else 1.0
+    kw = dict(angles="xy", scale_units="xy", scale=norm if norm > 0 else 1.0, width=0.004)
+    ax.quiver(cells[sel, 0], cells[sel, 1], ref[sel, 0], ref[sel, 1], color="k", alpha=0.7, label="Fokker-Planck", **kw)
+    ax.quiver(cells[sel, 0], cells[sel, 1], learned[sel, 0], learned[sel, 1], color=colour, alpha=0.7, label=label, **kw)
+    px, py = 0.08 * (x1 - x0), 0.08 * (y1 - y0)
+    ax.set(xlim=(x0 - px, x1 + px), ylim=(y0 - py, y1 + py), xlabel="y0", ylabel="y1")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def draw(report):
+    """The four-panel figure of a compare report (a matplotlib Figure)."""
+    with h5py.File(report, "r") as f:
         times = f["study/time"][()]
         model = f["study"].attrs["model"]
         model = model.decode() if isinstance(model, bytes) else model
@@ -66,18 +102,10 @@ def main():
                         ax[1, 0].plot(x[keep], g["score_on_grid"][k, keep, 0], "--", color=colours[obj], lw=1)
                 ax[1, 0].set(xlabel="y", ylabel="score", title="learned (dashed) vs Fokker-Planck (black), all t")
             else:
-                k = len(times) - 1
-                step = max(1, len(cells) // 400)
-                sel = np.arange(0, len(cells), step)
-                sel = sel[dens[k, sel] > 1e-2 * dens[k].max()]
-                ax[1, 0].quiver(cells[sel, 0], cells[sel, 1], rs[k, sel, 0], rs[k, sel, 1], color="k", alpha=0.6,
-                                label="Fokker-Planck")
                 obj = sorted(runs)[0]
                 g = next(iter(runs[obj].values()))
-                ax[1, 0].quiver(cells[sel, 0], cells[sel, 1], g["score_on_grid"][k, sel, 0], g["score_on_grid"][k, sel, 1],
-                                color=colours[obj], alpha=0.6, label=obj)
-                ax[1, 0].set(xlabel="y0", ylabel="y1", title=f"score at t = {times[k]:g}")
-                ax[1, 0].legend()
+                score_panel_2d(ax[1, 0], cells, dens[-1], rs[-1], g["score_on_grid"][-1], obj, colours[obj])
+                ax[1, 0].set_title(f"score at t = {times[-1]:g}: {obj} (colour) vs Fokker-Planck (black)")
         # (d) flow samples vs SDE samples at the last time
         sde = f["sde_samples/half_b_last"][()]
         if d == 1:
@@ -99,7 +127,17 @@ def main():
         ax[1, 1].legend()
         fig.suptitle(f"scorefit compare: {model}")
         fig.tight_layout()
-        fig.savefig(out, dpi=a.dpi)
+    return fig
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("report")
+    ap.add_argument("-o", "--output", default=None, help="PNG to write (default: report name with .png)")
+    ap.add_argument("--dpi", type=int, default=110)
+    a = ap.parse_args()
+    out = a.output or a.report.rsplit(".", 1)[0] + ".png"
+    draw(a.report).savefig(out, dpi=a.dpi)
     print(out)
 
 
