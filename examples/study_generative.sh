@@ -15,6 +15,6 @@ prior=(--param s0=1 --param s1=1 --param s2=1 --param s3=1 --param c0_0=1 --para
 $B/sdesim/sdesim --model overdamped_langevin "${prior[@]}" --init two_moons:0.05 --paths 100000 --dt 1e-3 \
   --t-end 4 --save-every 50 --seed 1 --threads 2 --force -o "$out/two_moons.h5"
 $B/scorefit/scorefit compare --data "$out/two_moons.h5" --objectives local-dsm,ism --steps 20000 \
-  --seeds 1,2,3 --eval-times 0.05,0.5,4 --reverse-from-prior \
+  --seeds 1 --eval-times 0.05,0.5,4 --reverse-from-prior \
   --reverse-steps 2000 --threshold 0.1 --eval-every 5000 --fp-cells 200 --threads 2 --force -o "$out/two_moons_study.h5"
 /usr/bin/python3 examples/plot_study.py "$out/two_moons_study.h5" -o "$out/two_moons_study.png"
