@@ -128,6 +128,12 @@ TEST_CASE("stationary: a 2D Gaussian off the initial point, its mean and covaria
   CHECK(std::abs(cxx - vx) < 5 * std::sqrt(2.0) * vx / rn);  // Var(u^2) = 2 vx^2 for a Gaussian
   CHECK(std::abs(cyy - vy) < 5 * std::sqrt(2.0) * vy / rn);
   CHECK(std::abs(cxy - c) < 5 * std::sqrt(vx * vy + c * c) / rn);  // Var(uv) = vx vy + c^2
+  const modelfile::LogDensityFn fn = m.lib->code.log_density;
+  const double c0[2] = {0, 0};
+  const auto t = modelfile::tabulate_log_density([&](const double* y) { return fn(y, nullptr); }, 2, c0, "g2");
+  CHECK(t.tv_estimate <= modelfile::TabulatedLaw::tolerance(2));
+  MESSAGE("2D Gaussian: box [" << t.lo[0] << ", " << t.hi[0] << "] x [" << t.lo[1] << ", " << t.hi[1] << "], "
+                               << t.cells[0] << " x " << t.cells[1] << " cells, TV estimate " << t.tv_estimate);
   const auto part = stationary(m, 3, 777, 5);
   for (std::int64_t i = 0; i < 5; ++i) CHECK((part(0, i) == s(0, 777 + i) && part(1, i) == s(1, 777 + i)));
 }
