@@ -222,7 +222,7 @@ int run_train(const TrainOptions& given) {
                 o.output.c_str(), o.objective.c_str(), first + 1, last, secs, (last - first) / std::max(secs, 1e-9),
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
     if (!out.ism_coordinates.empty())
-      std::printf("scorefit: the model has no noise in coordinate(s) %s: learnt there by exact ISM (method.md 2.5; --objective local-dsm-plain to keep local-DSM there)\n",
+      std::printf("scorefit: the model has no noise in coordinate(s) %s: learnt there by exact ISM (docs/score-learning.md; --objective local-dsm-plain keeps local-DSM there)\n",
                   out.ism_coordinates.c_str());
     if (last < o.steps)
       std::printf("scorefit: stopped at step %ld of %ld as asked; continue with: scorefit train --resume %s -o %s\n", last, o.steps,
