@@ -118,11 +118,17 @@ def draw(report):
             ax[1, 1].set(xlabel="y", ylabel="density")
         else:
             ax[1, 1].scatter(sde[:, 0], sde[:, 1], s=2, c="k", alpha=0.3, label="SDE")
+            # frame the SDE samples: a few flow samples that run away would otherwise squeeze
+            # everything into a corner; say how many lie outside
+            lo, hi = np.percentile(sde, 0.1, axis=0), np.percentile(sde, 99.9, axis=0)
+            lo, hi = lo - 0.15 * (hi - lo), hi + 0.15 * (hi - lo)
             for obj, seeds in sorted(runs.items()):
                 g = next(iter(seeds.values()))
                 fs = g["flow_samples_last"][()]
-                ax[1, 1].scatter(fs[:, 0], fs[:, 1], s=2, color=colours[obj], alpha=0.3, label=f"{obj} flow")
-            ax[1, 1].set(xlabel="y0", ylabel="y1")
+                out = int(np.sum(np.any((fs < lo) | (fs > hi), axis=1)))
+                ax[1, 1].scatter(fs[:, 0], fs[:, 1], s=2, color=colours[obj], alpha=0.3,
+                                 label=f"{obj} flow" + (f" ({out} outside the frame)" if out else ""))
+            ax[1, 1].set(xlabel="y0", ylabel="y1", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
         ax[1, 1].set_title(f"probability-flow samples vs SDE at t = {times[-1]:g}")
         ax[1, 1].legend()
         fig.suptitle(f"scorefit compare: {model}")

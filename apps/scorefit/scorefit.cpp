@@ -18,7 +18,7 @@
 namespace sdescore::scorefit {
 
 void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
-  app->add_option("--objective", t.objective, "local-dsm | local-dsm-ism | ism | ism-hutchinson | dsm (dsm: linear models only; local-dsm-ism: ISM on noiseless coordinates, local-DSM on noisy ones)")->capture_default_str();
+  app->add_option("--objective", t.objective, "local-dsm | local-dsm-plain | ism | ism-hutchinson | dsm (local-dsm learns coordinates without noise by ISM; local-dsm-plain: local-DSM in every coordinate; local-dsm-ism: old name of local-dsm; dsm: linear models only)")->capture_default_str();
   app->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
   app->add_option("--batch", t.batch, "batch size B")->capture_default_str();
   app->add_option("--groups", t.groups, "time groups G per batch (B/G samples share a time)")->capture_default_str();
@@ -221,6 +221,9 @@ int run_train(const TrainOptions& given) {
     std::printf("scorefit: wrote %s (%s, steps %ld-%ld in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
                 o.output.c_str(), o.objective.c_str(), first + 1, last, secs, (last - first) / std::max(secs, 1e-9),
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
+    if (!out.ism_coordinates.empty())
+      std::printf("scorefit: the model has no noise in coordinate(s) %s: learnt there by exact ISM (docs/score-learning.md; --objective local-dsm-plain keeps local-DSM there)\n",
+                  out.ism_coordinates.c_str());
     if (last < o.steps)
       std::printf("scorefit: stopped at step %ld of %ld as asked; continue with: scorefit train --resume %s -o %s\n", last, o.steps,
                   o.output.c_str(), o.output.c_str());

@@ -5,7 +5,9 @@
 # with snapshots every 10 steps.
 # CLOCK=cpu (default): 1-thread cases are timed in process CPU seconds, which a loaded machine
 # disturbs far less than wall time; CLOCK=wall on a quiet machine. The 2-thread case is wall time.
-# PATHS, STEPS (engine cases), SDESIM_STEPS (100 snapshots at 1000) override the sizes.
+# PATHS, STEPS (engine cases and plain loops), SDESIM_STEPS (100 snapshots at 1000), REPEATS
+# (interleaved rounds, default 3; the report gives medians and [min, max]) override the defaults;
+# KEEP_VALUES=FILE keeps every raw measurement.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cmake --preset release -DSDESCORE_BUILD_BENCH=ON > /dev/null
@@ -15,41 +17,51 @@ STEPS=${STEPS:-200}
 SDESIM_STEPS=${SDESIM_STEPS:-1000}        # snapshot cost: every 10 steps (100 snapshots) vs start/end only
 E2E_STEPS=${E2E_STEPS:-10000}             # end to end: 100 snapshots over this many steps
 CLOCK=${CLOCK:-cpu}
+REPEATS=${REPEATS:-3}                     # interleaved rounds of every measurement
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; $(g++ --version | head -1)"
 echo "load: $(uptime | sed 's/.*load average/load average/')"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-B="$tmp/baselines.txt"
-./build/bench/sim_throughput/bench_sim_baseline "$PATHS" $((STEPS / 10 > 0 ? STEPS / 10 : 1)) "$CLOCK" > "$B"
-echo "numpy_dw_em $(/usr/bin/python3 bench/sim_throughput/numpy_euler.py "$PATHS" $((STEPS / 4 > 0 ? STEPS / 4 : 1)) "$CLOCK")" >> "$B"
-# sdesim, 1 thread, double well, STEPS steps: "<wall s> <cpu s>" of the best (by CPU time) of 2 runs.
+B="$tmp/values.txt"
+# sdesim, 1 thread, double well, STEPS steps: "<wall s> <cpu s>" of one run. The output is
+# removed first: a previous run's file (80 MB) would be unlinked by the rename, inside the timing.
 sdesim_time() {
   local steps=$1
   shift
-  local best_w="" best_c=""
-  for _ in 1 2; do
-    /usr/bin/time -o "$tmp/time.txt" -f "%e %U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
-      --t-end "$(awk "BEGIN{print $steps/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
-    read -r w u s < "$tmp/time.txt"
-    local c
-    c=$(awk "BEGIN{print $u + $s}")
-    if [ -z "$best_c" ] || awk "BEGIN{exit !($c < $best_c)}"; then best_c=$c; best_w=$w; fi
-  done
-  echo "$best_w $best_c"
+  rm -f "$tmp/run.h5"
+  /usr/bin/time -o "$tmp/time.txt" -f "%e %U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
+    --t-end "$(awk "BEGIN{print $steps/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
+  read -r w u s < "$tmp/time.txt"
+  echo "$w $(awk "BEGIN{print $u + $s}")"
 }
-read -r w10 c10 < <(sdesim_time "$SDESIM_STEPS" --save-every 10)
-read -r we ce < <(sdesim_time "$SDESIM_STEPS" --save-every "$SDESIM_STEPS")
-read -r wx cx < <(sdesim_time "$E2E_STEPS" --save-every $((E2E_STEPS / 100)))
-cat >> "$B" <<END
-sdesim_paths $PATHS
-sdesim_steps $SDESIM_STEPS
+echo "sdesim_paths $PATHS" >> "$B"
+echo "sdesim_steps $SDESIM_STEPS" >> "$B"
+echo "sdesim_e2e_steps $E2E_STEPS" >> "$B"
+# REPEATS interleaved rounds: baselines, numpy, the engine, sdesim; each case's ratio is taken
+# per round (engine and baseline minutes apart at most) and the report gives medians and spreads.
+for r in $(seq 1 "$REPEATS"); do
+  echo "round $r of $REPEATS ($(uptime | sed 's/.*load average/load average/'))" >&2
+  ./build/bench/sim_throughput/bench_sim_baseline "$PATHS" "$STEPS" "$CLOCK" >> "$B"
+  echo "numpy_dw_em $(/usr/bin/python3 bench/sim_throughput/numpy_euler.py "$PATHS" $((STEPS / 4 > 0 ? STEPS / 4 : 1)) "$CLOCK")" >> "$B"
+  ./build/bench/sim_throughput/bench_sim_throughput --raw --paths "$PATHS" --steps "$STEPS" --clock "$CLOCK" >> "$B"
+  if [ $((r % 2)) -eq 1 ]; then  # alternate which of the pair runs first
+    read -r w10 c10 < <(sdesim_time "$SDESIM_STEPS" --save-every 10)
+    read -r we ce < <(sdesim_time "$SDESIM_STEPS" --save-every "$SDESIM_STEPS")
+  else
+    read -r we ce < <(sdesim_time "$SDESIM_STEPS" --save-every "$SDESIM_STEPS")
+    read -r w10 c10 < <(sdesim_time "$SDESIM_STEPS" --save-every 10)
+  fi
+  read -r wx cx < <(sdesim_time "$E2E_STEPS" --save-every $((E2E_STEPS / 100)))
+  cat >> "$B" <<END
 sdesim_save10_wall_s $w10
 sdesim_save10_cpu_s $c10
 sdesim_save_ends_wall_s $we
 sdesim_save_ends_cpu_s $ce
-sdesim_e2e_steps $E2E_STEPS
 sdesim_e2e_wall_s $wx
 sdesim_e2e_cpu_s $cx
 END
-./build/bench/sim_throughput/bench_sim_throughput --paths "$PATHS" --steps "$STEPS" --baselines "$B" --clock "$CLOCK" "$@"
+done
+echo "sim_throughput: $PATHS paths x $STEPS steps (engine and plain loops), dt = 1e-3"
+./build/bench/sim_throughput/bench_sim_throughput --report "$B" --clock "$CLOCK"
+if [ -n "${KEEP_VALUES:-}" ]; then cp "$B" "$KEEP_VALUES"; fi
 echo "load after: $(uptime | sed 's/.*load average/load average/')"

@@ -59,7 +59,7 @@ def fit_score(data, objective: str = "local-dsm", steps: int | None = None, seed
               ensemble: str = "", progress=None, **options) -> ScoreFit:
     """Learns the time-dependent score of an ensemble (a file path or an ``sdescore.Ensemble``).
 
-    ``objective``: local-dsm (default), local-dsm-ism (ISM on noiseless coordinates), ism, ism-hutchinson, dsm (linear models). ``steps``: optimiser
+    ``objective``: local-dsm (default; ISM on coordinates without noise), local-dsm-plain (local-DSM in every coordinate), ism, ism-hutchinson, dsm (linear models). ``steps``: optimiser
     steps (default: the library's). Further training settings as keyword arguments (see the module
     docstring). Same settings and seed as ``scorefit train`` give identical weights. Returns a ScoreFit."""
     settings = dict(options)

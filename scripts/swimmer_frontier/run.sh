@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The swimmer frontier of docs/results.md ("Hypoelliptic swimmer: the per-component mix"):
-# ensemble, Fokker-Planck references at two resolutions, one training run per variant, errors.
-# usage: scripts/swimmer_frontier/run.sh OUTDIR SIGMA0 STEPS [variants...]
+# Case 2 of docs/results.md (the hypoelliptic active swimmer): ensemble, Fokker-Planck references
+# at two resolutions, one training run per variant, errors of s and D s against the finer one.
+# usage: [SEED=k] scripts/swimmer_frontier/run.sh OUTDIR SIGMA0 STEPS [variants...]
 # A variant is NAME:OBJECTIVE:R:DELTA[:STEPS]. Runs are niced; training uses 1 thread each.
+# Session 6 (per seed 1, 2, 3 and SIGMA0 1, 0.5):
+#   SEED=1 scripts/swimmer_frontier/run.sh out 1 10000 ism:ism:256:0.02 ldsm:local-dsm:1:0.02:13000 \
+#     ldsm01:local-dsm:1:0.1:13000 plain:local-dsm-plain:1:0.02:22000
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$1; s0=$2; steps=$3; shift 3; variants=("$@")
+seed=${SEED:-1}
 mkdir -p "$out"
 B=build/apps
 NX=${NX:-400}; NV=${NV:-300}
@@ -23,11 +27,11 @@ grids=()
 for v in "${variants[@]}"; do
   IFS=: read -r name obj R delta st <<<"$v"
   st=${st:-$steps}
-  m="$out/${name}_s${s0}.h5"
+  m="$out/${name}_s${s0}_seed$seed.h5"
   [ -f "$m" ] || nice -n 10 $B/scorefit/scorefit train --data "$data" --objective "$obj" --steps "$st" --pool-size 256 -R "$R" \
-    --schedule fixed --delta "$delta" --t-min 0.5 --seed 1 --threads 1 -q --force -o "$m"
-  nice -n 10 $B/scorefit/scorefit grid --model "$m" --times 1,3,5 --lo "$lo" --hi "$hi" --n "$NX,$NV" --force -o "$out/${name}_s${s0}_grid.h5"
-  grids+=("$out/${name}_s${s0}_grid.h5")
+    --schedule fixed --delta "$delta" --t-min 0.5 --seed "$seed" --threads 1 -q --force -o "$m"
+  nice -n 10 $B/scorefit/scorefit grid --model "$m" --times 1,3,5 --lo "$lo" --hi "$hi" --n "$NX,$NV" --force -o "${m%.h5}_grid.h5"
+  grids+=("${m%.h5}_grid.h5")
 done
 /usr/bin/python3 scripts/swimmer_frontier/errors.py --ref "$out/ref_s${s0}_${NX}x${NV}" --nx $NX --nv $NV \
   --coarse "$out/ref_s${s0}_$((NX / 2))x$((NV / 2))" "${grids[@]}"

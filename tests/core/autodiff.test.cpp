@@ -82,4 +82,46 @@ TEST_CASE("known values: double-well Jacobian and Ito curvature by hand") {
   CHECK(drift_ito_curvature(m, Vec<double, 1>(x), 0.0, G)(0) == doctest::Approx(0.5 * 2 * 0.7 * (-24 * 1.5 * x)));
 }
 
+/// A 1D generic-scalar model whose drift uses time, division and the jet's maths.
+struct JetToy : toy::ToyModel<1, 1, additive_noise> {
+  static constexpr std::string_view name = "jet_toy";
+  static constexpr std::string_view equation = "dX = (sin(t) X - X^3 / (1 + X^2) + exp(-X/2) + sqrt(2 + cos(t) X^2) + log(3 + X^2)) dt + dW";
+  static constexpr bool generic_scalar = true;
+  template <class S>
+  Vec<S, 1> drift(const Vec<S, 1>& y, const S& t) const {
+    using std::cos;
+    using std::exp;
+    using std::log;
+    using std::sin;
+    using std::sqrt;
+    const S& x = y(0);
+    return Vec<S, 1>(sin(t) * x - x * x * x / (S(1.0) + x * x) + exp(S(-0.5) * x) + sqrt(S(2.0) + cos(t) * x * x) +
+                     log(S(3.0) + x * x));
+  }
+  template <class S>
+  Mat<S, 1, 1> diffusion(const Vec<S, 1>&, const S&) const {
+    return Mat<S, 1, 1>(S(0.8));
+  }
+  Vec<double, 1> initial_state() const { return Vec<double, 1>::Zero(); }
+};
+
+template <class M>
+void check_jet(const M& m, double x, double t) {
+  const Vec<double, 1> y(x);
+  const auto j = drift_jet_1d(m, x, t);
+  CHECK(j.v == m.drift(y, t)(0));                            // the value: the same operations
+  CHECK(j.d == drift_jacobian(m, y, t)(0, 0));              // Eigen's first-order rules, bit for bit
+  CHECK(j.dt == drift_time_derivative(m, y, t)(0));
+  const double d2 = drift_second_directional(m, y, t, Vec<double, 1>(1.0))(0);  // nested AutoDiff
+  CHECK(j.dd == doctest::Approx(d2).epsilon(1e-13).scale(1.0));
+}
+
+TEST_CASE("drift_jet_1d: value, df/dy and df/dt bit for bit as drift, drift_jacobian and drift_time_derivative; f'' as nested AutoDiff") {
+  for (double x : {-1.7, -0.3, 0.0, 0.45, 2.2})
+    for (double t : {0.0, 0.8}) {
+      check_jet(models::DoubleWell{.a = 1.3, .T = 0.4}, x, t);
+      check_jet(JetToy{}, x, t);
+    }
+}
+
 }  // namespace core_autodiff_test

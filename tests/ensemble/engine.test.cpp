@@ -329,7 +329,7 @@ StateMatrix step_each_path(const St& st, const M& m, StateMatrix s, const Ensemb
 }
 
 /// The LL step with the general Cholesky (robust_cholesky, which may throw): the reference for
-/// the engine's nothrow 1D LL step.
+/// the engine's nothrow 1D LL step (which takes z = dW * (1 / sqrt(dt)) in 1D).
 struct GeneralLL {
   static constexpr std::string_view name = "general_ll";
   template <class M>
@@ -340,7 +340,7 @@ struct GeneralLL {
   void do_step(const M& m, Vec<double, M::state_dim>& y, double t, double dt, const Vec<double, M::state_dim>& dW) const {
     const auto tr = local_linear_transition(m, y, t, dt);
     const Mat<double, M::state_dim, M::state_dim> L = robust_cholesky<M::state_dim>(tr.cov);
-    y = tr.mean + L * (dW / std::sqrt(dt));
+    y = tr.mean + L * (dW * (1.0 / std::sqrt(dt)));
   }
 };
 
@@ -434,6 +434,8 @@ TEST_CASE("the step loop compiled for x86-64-v4, x86-64-v3 and the baseline give
   check_clones_agree(Heun{}, models::DoubleWell{});
   check_clones_agree(EulerMaruyama{}, models::ActiveSwimmer{});
   check_clones_agree(BAOAB{}, models::UnderdampedLangevin{});
+  check_clones_agree(LocalLinearization{}, models::DoubleWell{});  // vectorised: portable_expm1, jets
+  check_clones_agree(LocalLinearization{}, models::OU1{});
   models::OU2 ou;
   ou.S << 1.0, 0.3, -0.2, 0.7;
   check_clones_agree(EulerMaruyama{}, ou);

@@ -180,4 +180,30 @@ TEST_CASE("ensemble_writer: background writes keep every snapshot, in order, as 
   }
 }
 
+TEST_CASE("ensemble_writer: snapshots of many megabytes (disk sync as the run goes) commit whole; discard leaves no file") {
+  // More than EnsembleDiskSync::kMinBytes (4 MiB) is written, so its fdatasync thread runs while
+  // the writer thread appends; commit (and a discarded file's close) must wait for it.
+  TempDir dir;
+  const std::int64_t n = 50000, dim = 2, snaps = 12;  // 0.8 MB per snapshot, 9.6 MB in all
+  std::vector<double> state(static_cast<std::size_t>(n * dim));
+  for (bool commit : {true, false}) {
+    const auto path = dir.path / (commit ? "big.h5" : "dropped.h5");
+    {
+      OutputFile f(path, sample_run_info());
+      EnsembleWriter w(f, n, dim);
+      for (std::int64_t s = 0; s < snaps; ++s) {
+        for (std::int64_t d = 0; d < dim; ++d)
+          for (std::int64_t p = 0; p < n; ++p) state[static_cast<std::size_t>(d * n + p)] = value_at(s, p, d);
+        w.append_dim_major(state.data(), 0.1 * double(s), s);
+      }
+      if (commit) f.commit();
+    }
+    CHECK(fs::exists(path) == commit);
+  }
+  EnsembleReader r(dir.path / "big.h5");
+  REQUIRE(r.n_snapshots() == snaps);
+  for (std::int64_t s = 0; s < snaps; s += 5) CHECK(bit_equal(r.snapshot(s), snapshot_at(s, n, dim)));
+  CHECK(bit_equal(r.snapshot(snaps - 1), snapshot_at(snaps - 1, n, dim)));
+}
+
 }  // namespace io_ensemble_writer_test

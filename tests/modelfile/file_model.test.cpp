@@ -141,4 +141,87 @@ TEST_CASE("file models: the registry runs a path, and records and re-adopts the 
                          {"three.toml: model 'three' has 3 variables", "model files run in these shapes"});
 }
 
+/// The file model without its block functions: the engine then steps it path by path, calling
+/// drift / diffusion in double for each path (the evaluation before the block ABI).
+template <class FM>
+struct PerPath {
+  static constexpr std::string_view name = FM::name;
+  static constexpr std::string_view description = FM::description;
+  static constexpr std::string_view equation = FM::equation;
+  static constexpr int state_dim = FM::state_dim;
+  static constexpr int noise_dim = FM::noise_dim;
+  using noise_kind = typename FM::noise_kind;
+  FM m;
+  template <class S>
+  Vec<S, state_dim> drift(const Vec<S, state_dim>& y, const S& t) const { return m.drift(y, t); }
+  template <class S>
+  Mat<S, state_dim, noise_dim> diffusion(const Vec<S, state_dim>& y, const S& t) const { return m.diffusion(y, t); }
+  Vec<double, state_dim> initial_state() const { return m.initial_state(); }
+  template <class F>
+  void for_each_param(F&& f) { m.for_each_param(f); }
+  void validate() { m.validate(); }
+};
+
+template <class St, class M>
+ensemble::StateMatrix run_blocks(const St& st, const M& m, std::int64_t n, std::int64_t steps, double dt, double t0,
+                                 int block_size) {
+  ensemble::StateMatrix s(M::state_dim, n, 0.0);
+  for (int d = 0; d < M::state_dim; ++d)
+    for (std::int64_t p = 0; p < n; ++p) s(d, p) = 0.5 + 0.1 * d + 0.001 * double(p % 17);
+  ensemble::EnsembleOptions o;
+  o.seed = 9;
+  o.dt = dt;
+  o.t0 = t0;
+  o.n_steps = steps;
+  o.n_threads = 1;
+  o.block_size = block_size;
+  ensemble::simulate(st, m, s, o);
+  return s;
+}
+
+TEST_CASE("file models: block stepping equals path-by-path evaluation bit for bit, for every noise kind") {
+  mftest::use_test_cache();
+  using FM11 = modelfile::FileModel<1, 1, additive_noise>;
+  using FD11 = modelfile::FileModel<1, 1, diagonal_noise>;
+  using FM22 = modelfile::FileModel<2, 2, additive_noise>;
+  using FG22 = modelfile::FileModel<2, 2, general_noise>;
+  static_assert(ensemble::detail::block_step_v<EulerMaruyama, FM11> && ensemble::detail::block_step_v<Heun, FM22> &&
+                ensemble::detail::block_step_v<Milstein, FM11>);
+  static_assert(!ensemble::detail::block_step_v<Milstein, FD11>, "Milstein with diagonal noise steps path by path");
+  static_assert(!ensemble::detail::block_step_v<EulerMaruyama, PerPath<FM11>>);
+  // n = 300 with blocks of 64 and 256: partial chunks and padded lanes; t0 != 0 and a
+  // time-dependent drift and diffusion check the times passed to the block functions.
+  const FM11 tilted = load<FM11>("tilted_periodic.toml");
+  const FD11 gbm = load<FD11>("geometric_brownian.toml");
+  const FM22 gyr = load<FM22>("brownian_gyrator.toml");
+  const FG22 gen(modelfile::load_model_text(
+      "name = \"gen2\"\nvariables = [\"x\", \"y\"]\ndrift = [\"-x + 0.3*sin(t)*y\", \"-y^3 + 0.1*x\"]\n"
+      "diffusion = [[\"0.5\", \"0.1*x\"], [\"0.2*cos(y)\", \"0.4 + 0.1*t\"]]\n",
+      "gen2.toml"));
+  const FM22 tdep(modelfile::load_model_text(
+      "name = \"tdep\"\nvariables = [\"x\", \"y\"]\ndrift = [\"-x*(1 + 0.5*cos(t))\", \"-2*y + x\"]\n"
+      "diffusion = [\"0.3 + 0.2*t\", \"0.5\"]\n",
+      "tdep.toml"));
+  for (int bs : {64, 256}) {
+    check_identical(run_blocks(EulerMaruyama{}, tilted, 300, 120, 1e-2, 0.7, bs),
+                    run_blocks(EulerMaruyama{}, PerPath<FM11>{tilted}, 300, 120, 1e-2, 0.7, bs));
+    check_identical(run_blocks(Heun{}, tilted, 300, 120, 1e-2, 0.7, bs),
+                    run_blocks(Heun{}, PerPath<FM11>{tilted}, 300, 120, 1e-2, 0.7, bs));
+    check_identical(run_blocks(Milstein{}, tilted, 300, 120, 1e-2, 0.7, bs),
+                    run_blocks(Milstein{}, PerPath<FM11>{tilted}, 300, 120, 1e-2, 0.7, bs));
+    check_identical(run_blocks(EulerMaruyama{}, gbm, 300, 120, 1e-3, 0.0, bs),
+                    run_blocks(EulerMaruyama{}, PerPath<FD11>{gbm}, 300, 120, 1e-3, 0.0, bs));
+    check_identical(run_blocks(EulerMaruyama{}, gyr, 300, 120, 1e-2, 0.0, bs),
+                    run_blocks(EulerMaruyama{}, PerPath<FM22>{gyr}, 300, 120, 1e-2, 0.0, bs));
+    check_identical(run_blocks(Heun{}, gyr, 300, 120, 1e-2, 0.0, bs),
+                    run_blocks(Heun{}, PerPath<FM22>{gyr}, 300, 120, 1e-2, 0.0, bs));
+    check_identical(run_blocks(EulerMaruyama{}, gen, 300, 120, 1e-2, 0.3, bs),
+                    run_blocks(EulerMaruyama{}, PerPath<FG22>{gen}, 300, 120, 1e-2, 0.3, bs));
+    check_identical(run_blocks(EulerMaruyama{}, tdep, 300, 120, 1e-2, 0.3, bs),
+                    run_blocks(EulerMaruyama{}, PerPath<FM22>{tdep}, 300, 120, 1e-2, 0.3, bs));
+    check_identical(run_blocks(Heun{}, tdep, 300, 120, 1e-2, 0.3, bs),
+                    run_blocks(Heun{}, PerPath<FM22>{tdep}, 300, 120, 1e-2, 0.3, bs));
+  }
+}
+
 }  // namespace modelfile_file_model_test

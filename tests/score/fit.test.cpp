@@ -114,7 +114,7 @@ TEST_CASE("objective/model mismatch and bad options are rejected with clear mess
   opt = small_options(Objective::local_dsm);
   opt.t_max = 3.0;
   CHECK_THROWS_WITH_AS(fit_score(ou, EulerMaruyama{}, data, opt), doctest::Contains("time range"), ConfigError);
-  CHECK_THROWS_WITH_AS(parse_objective("sm"), doctest::Contains("valid objectives are local-dsm, local-dsm-ism, ism, ism-hutchinson, dsm"),
+  CHECK_THROWS_WITH_AS(parse_objective("sm"), doctest::Contains("valid objectives are local-dsm, local-dsm-plain, local-dsm-ism, ism, ism-hutchinson, dsm"),
                        ConfigError);
 }
 

@@ -150,7 +150,7 @@ TEST_CASE("mixed loss is unbiased on a hypoelliptic OU: zero population gradient
   }
 }
 
-TEST_CASE("local-dsm-ism on a fully noisy model is local-DSM, bit for bit; on the swimmer it trains") {
+TEST_CASE("local-dsm, local-dsm-ism and local-dsm-plain coincide bit for bit on a fully noisy model; on the swimmer local-dsm learns x by ISM") {
   FitOptions opt;
   opt.steps = 60;
   opt.batch = 64;
@@ -183,8 +183,27 @@ TEST_CASE("local-dsm-ism on a fully noisy model is local-DSM, bit for bit; on th
   const auto b = fit_score(ou, EulerMaruyama{}, data, opt);
   CHECK(a.trainer.model().flat_parameters() == b.trainer.model().flat_parameters());
 
+  CHECK(a.ism_coordinates.empty());
+  CHECK(b.ism_coordinates.empty());
+  opt.objective = Objective::local_dsm_plain;
+  CHECK(fit_score(ou, EulerMaruyama{}, data, opt).trainer.model().flat_parameters() == a.trainer.model().flat_parameters());
+
+  opt.objective = Objective::local_dsm_ism;
   const auto c = fit_score(models::ActiveSwimmer{}, EulerMaruyama{}, data, opt);
   for (const auto& p : c.curve) CHECK(std::isfinite(p.loss));
+  CHECK(c.ism_coordinates == std::vector<int>{0});
+  // local-dsm (the default) is the per-component objective on the swimmer: ISM on x, no noise there
+  opt.objective = Objective::local_dsm;
+  const auto d = fit_score(models::ActiveSwimmer{}, EulerMaruyama{}, data, opt);
+  CHECK(d.ism_coordinates == std::vector<int>{0});
+  CHECK(d.trainer.model().flat_parameters() == c.trainer.model().flat_parameters());
+  // local-dsm-plain keeps local-DSM in x as well: another objective, other weights
+  opt.objective = Objective::local_dsm_plain;
+  const auto e = fit_score(models::ActiveSwimmer{}, EulerMaruyama{}, data, opt);
+  CHECK(e.ism_coordinates.empty());
+  CHECK(e.trainer.model().flat_parameters() != c.trainer.model().flat_parameters());
+  CHECK(parse_objective("local-dsm-plain") == Objective::local_dsm_plain);
+  CHECK(objective_name(Objective::local_dsm_plain) == "local-dsm-plain");
   CHECK(parse_objective("local-dsm-ism") == Objective::local_dsm_ism);
   CHECK(objective_name(Objective::local_dsm_ism) == "local-dsm-ism");
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -96,6 +97,44 @@ TEST_CASE("sdesim --model FILE.toml: bad model files exit 2 naming file:line:col
   CHECK(call({"--model", (dir / "fresh.toml").string(), "-q", "-o", out}) == 2);
   ::unsetenv("CXX");
   CHECK(!fs::exists(out));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("sdesim --model FILE.toml --init stationary: samples log_density; without one, exit 2 and nothing written") {
+  const fs::path dir = scratch();
+  const std::string out = (dir / "st.h5").string(), out2 = (dir / "st2.h5").string();
+  // With log_density (double_well.toml): the run starts from the tabulated Boltzmann law, stored
+  // as the first snapshot and recorded as the initial law.
+  REQUIRE(call({"--model", example("double_well.toml"), "--init", "stationary", "--paths", "2000", "--t-end", "0.01",
+                "--dt", "0.01", "--seed", "4", "-q", "-o", out}) == 0);
+  sdescore::io::EnsembleReader r(out);
+  CHECK(r.info().initial_law == "stationary");
+  const Eigen::MatrixXd x0 = r.snapshot(0);
+  double m2 = 0;
+  for (Eigen::Index p = 0; p < x0.rows(); ++p) m2 += x0(p, 0) * x0(p, 0);
+  m2 /= double(x0.rows());
+  // E[x^2] = 0.85214 and Var(x^2) = 0.2510 for exp(-2 (x^2-1)^2) (scipy quad, by hand; the law
+  // itself is checked by KS in tests/modelfile/stationary.test.cpp): 5 sigma / sqrt(N).
+  CHECK(std::abs(m2 - 0.85214) < 5 * std::sqrt(0.2510 / 2000.0));
+  // Without log_density: ConfigError naming the file, exit 2, nothing written.
+  const std::string nold = (dir / "nold.toml").string();
+  std::ofstream(nold) << "name = \"nold\"\nvariables = [\"x\"]\ndrift = [\"-x\"]\ndiffusion = 1\n";
+  CHECK(call({"--model", nold, "--init", "stationary", "-q", "-o", out2}) == 2);
+  CHECK(!fs::exists(out2));
+  Options o = small(nold, out2);
+  o.params.clear();
+  o.init = "stationary";
+  const std::string msg = [&] {
+    try {
+      sdescore::sdesim::run(o);
+    } catch (const sdescore::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  CHECK(msg.find(nold + ": --init stationary needs the stationary law, but the model file 'nold' gives no log_density") !=
+        std::string::npos);
+  CHECK(!fs::exists(out2));
   fs::remove_all(dir);
 }
 

@@ -79,6 +79,7 @@ ModelDescription describe_instance(M m) {
     d.name = m.label();
     d.description = m.spec().description;
     d.equation = m.spec().equation();
+    d.stationary_law = m.spec().log_density != nullptr && M::state_dim <= 2;  // sampled from log_density
   }
   m.for_each_param([&](const ParamInfo& p, double& v) { d.params.push_back({p, v}); });
   return d;

@@ -36,6 +36,7 @@
 #include "sdescore/ensemble/state.hpp"
 #include "sdescore/ensemble/stats.hpp"
 #include "sdescore/random/normal.hpp"
+#include "sdescore/solvers/block.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore::ensemble {
@@ -114,6 +115,14 @@ std::string describe_block(std::string_view model, std::string_view stepper, con
 template <class St, class M>
 inline constexpr bool lanes_v = model_generic_scalar_v<M> && stepper_generic_scalar_v<St, M>;
 
+/// Whether a step runs over the whole block in one stepper call (solvers/block.hpp): the model
+/// evaluates its drift per block (model files) and the stepper has the matching do_block.
+template <class St, class M>
+inline constexpr bool block_step_v = requires(const St& st, const M& m, const BlockStep& b) {
+  requires BlockModel<M>;
+  st.template do_block<Lane>(m, b);
+};
+
 /// Steps k_begin .. k_end - 1 of one block held in xb (state_dim rows of ldz, padded lanes
 /// included). Normals come in pairs of steps: one Philox call per (path, k / 2) gives the
 /// 2 noise_dim variates of steps k and k + 1 (the cosine and the sine of Box-Muller), so
@@ -143,13 +152,17 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
       random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k / 2), 2 * Mn, z, ldz);
     const double* __restrict zk = z + (k % 2) * Mn * ldz;
     const double t = o.t0 + static_cast<double>(k) * dt;
-    for (std::int64_t i = 0; i < pad; ++i) {
-      Vec<S, D> y;
-      for (int d = 0; d < D; ++d) y(d) = S(xb[d * ldz + i]);
-      Vec<S, Mn> dW;
-      for (int j = 0; j < Mn; ++j) dW(j) = S(sq * zk[j * ldz + i]);
-      stepper.do_step(model, y, S(t), dt, dW);
-      for (int d = 0; d < D; ++d) xb[d * ldz + i] = lane_value(y(d));
+    if constexpr (block_step_v<St, M>) {
+      stepper.template do_block<Lane>(model, BlockStep{xb, zk, ldz, pad, t, dt, sq});  // one drift call per chunk of paths
+    } else {
+      for (std::int64_t i = 0; i < pad; ++i) {
+        Vec<S, D> y;
+        for (int d = 0; d < D; ++d) y(d) = S(xb[d * ldz + i]);
+        Vec<S, Mn> dW;
+        for (int j = 0; j < Mn; ++j) dW(j) = S(sq * zk[j * ldz + i]);
+        stepper.do_step(model, y, S(t), dt, dW);
+        for (int d = 0; d < D; ++d) xb[d * ldz + i] = lane_value(y(d));
+      }
     }
     // Separate pass over the block's own paths (not the padding lanes: they start from path p0
     // but draw other streams' normals) with an integer count, which vectorises (a bool |= did

@@ -9,6 +9,8 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "sdescore/core/autodiff.hpp"
+#include "sdescore/core/expm1.hpp"
+#include "sdescore/core/inline.hpp"
 #include "sdescore/core/model.hpp"
 
 namespace sdescore {
@@ -52,10 +54,80 @@ Mat<double, D, D> van_loan_covariance(const Mat<double, D, D>& A, const Mat<doub
   return 0.5 * (S + S.transpose());
 }
 
-/// phi1(z) = (e^z - 1)/z and phi2(z) = (e^z - 1 - z)/z^2, stable at z -> 0 (series there).
-inline double phi1(double z) { return std::abs(z) < 1e-5 ? 1.0 + z / 2 + z * z / 6 : std::expm1(z) / z; }
-inline double phi2(double z) {
-  return std::abs(z) < 1e-3 ? 0.5 + z / 6 + z * z / 24 + z * z * z / 120 : (std::expm1(z) - z) / (z * z);
+/// phi1(z) = (e^z - 1)/z and phi2(z) = (e^z - 1 - z)/z^2 from one portable_expm1 (core/expm1.hpp,
+/// within 2 ulp of libm's expm1): for |z| < 1/4 from its series part q(z) (phi2 = q,
+/// phi1 = 1 + z q: no cancellation, exact at z = 0), else the closed forms with the reciprocal
+/// 1/z. Also phi1(2z) = phi1(z) (e^z + 1) / 2 = phi1(z) (1 + expm1(z) / 2), without a second
+/// exponential. Generic in the scalar (double, or the engine's ensemble::Lane): selects, not
+/// branches, one division, no libm call, so the engine's loop over paths vectorises; the same
+/// operations for any scalar.
+template <class S>
+SDESCORE_FORCE_INLINE void phi12(const S& z, S& p1, S& p2, S& p1_2z) {
+  using std::abs;
+  double qd;
+  const S em = S(portable_expm1(static_cast<double>(z), qd));
+  const S q = S(qd), rz = S(1.0) / z;
+  const bool small = abs(z) < S(0.25);
+  p1 = select_value(small, S(S(1.0) + z * q), S(em * rz));
+  p2 = select_value(small, q, S((em - z) * rz * rz));
+  p1_2z = p1 * (S(1.0) + S(0.5) * em);
+}
+template <class S>
+SDESCORE_FORCE_INLINE void phi12(const S& z, S& p1, S& p2) {
+  S p1_2z;
+  phi12(z, p1, p2, p1_2z);
+}
+template <class S>
+SDESCORE_FORCE_INLINE S phi1(const S& z) {
+  S p1, p2;
+  phi12(z, p1, p2);
+  return p1;
+}
+template <class S>
+SDESCORE_FORCE_INLINE S phi2(const S& z) {
+  S p1, p2;
+  phi12(z, p1, p2);
+  return p2;
+}
+
+/// The 1D linearised transition N(mean, var) from y_s at time s over delta (below), generic in
+/// the scalar S: the LL stepper runs it lane-wise in the engine (S = ensemble::Lane) and in
+/// double elsewhere, with the same operations. The noise term q = sum_l G_{0l}^2 in column order.
+template <SdeModel M, class S>
+SDESCORE_FORCE_INLINE void local_linear_transition_1d(const M& model, const S& ys, std::type_identity_t<S> s, double delta,
+                                const LinearizationOptions& opt, S& mean, S& var) {
+  static_assert(M::state_dim == 1);
+  const Vec<S, 1> y(ys);
+  const Mat<S, 1, M::noise_dim> G = model.diffusion(y, s);
+  S g[M::noise_dim];  // entries read as doubles: no copies of a wrapper scalar's memory in the loop
+  for (int l = 0; l < M::noise_dim; ++l) g[l] = S(static_cast<double>(G(0, l)));
+  S q = g[0] * g[0];
+  for (int l = 1; l < M::noise_dim; ++l) q = q + g[l] * g[l];
+  S f, a, c;
+  if constexpr (model_is_generic_scalar_v<M>) {
+    // Jets (core/autodiff.hpp): f and a = f' with the bits of drift and drift_jacobian, c = df/dt
+    // with those of drift_time_derivative; the Ito curvature 1/2 sum_l g_l^2 f''. No branch on
+    // data or on the option (the engine's loop over paths must if-convert): computed, then selected.
+    const detail::Jet2<S> j = drift_jet_1d(model, ys, s);
+    f = j.v;
+    a = j.d;
+    c = j.dt;
+    const bool ito = opt.ito_corrected_mean;
+    for (int l = 0; l < M::noise_dim; ++l) {
+      const S with = c + S(0.5) * (g[l] * g[l] * j.dd);
+      c = select_bits((g[l] == S(0.0)) | !ito, c, with);
+    }
+  } else {
+    f = model.drift(y, s)(0);
+    a = drift_jacobian(model, y, s)(0, 0);
+    c = drift_time_derivative(model, y, s)(0);
+    if (opt.ito_corrected_mean) c += drift_ito_curvature(model, y, s, G)(0);
+  }
+  const S z = a * S(delta);
+  S p1, p2, p1_2z;
+  phi12(z, p1, p2, p1_2z);
+  mean = ys + S(delta) * p1 * f + S(delta * delta) * p2 * c;
+  var = q * S(delta) * p1_2z;
 }
 
 /// The linearised transition N(m, Sigma) from y_s at time s over a step delta > 0.
@@ -73,9 +145,7 @@ GaussianTransition<M::state_dim> local_linear_transition(const M& model, const V
   if (opt.ito_corrected_mean) c += drift_ito_curvature(model, ys, s, G);
   GaussianTransition<D> tr;
   if constexpr (D == 1) {
-    const double z = A(0, 0) * delta;
-    tr.mean(0) = ys(0) + delta * phi1(z) * f(0) + delta * delta * phi2(z) * c(0);
-    tr.cov(0, 0) = (G * G.transpose())(0, 0) * delta * phi1(2 * z);
+    local_linear_transition_1d(model, ys(0), s, delta, opt, tr.mean(0), tr.cov(0, 0));
   } else {
     tr.mean = ys + affine_flow_displacement<D>(A, f, c, delta);
     tr.cov = van_loan_covariance<D>(A, G * G.transpose(), delta);

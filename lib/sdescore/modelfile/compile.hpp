@@ -19,6 +19,13 @@
 ///   diffusion(y, t, p, G)            G[D x M]
 ///   diffusion_jet1(y, t, p, G, dG)   dG[(D x M) x N]
 ///   log_density(y, p)                (only with log_density in the file)
+///   drift_block(y, ldy, t, p, f, ldf, n)      f over n paths in the engine's layout: variable d of
+///                                             path i at y[d ldy + i], f_d of path i at f[d ldf + i]
+///   diffusion_block(y, ldy, t, p, G, ldG, n)  G entry k = i M + j of path i at G[k ldG + i]
+/// The block functions are plain loops over the paths (the same scalar code as drift and
+/// diffusion, hence the same bits per path), compiled with GCC's target_clones for x86-64-v4,
+/// x86-64-v3 and the portable default so they vectorise at the CPU's width without -march
+/// (-ffp-contract=off: every clone rounds the same way). kAbiVersion is exported and checked.
 /// Derivatives come from forward-mode dual numbers over the same expression template as the
 /// values (nested duals for the Hessian): nothing is differentiated symbolically.
 #include <memory>
@@ -33,6 +40,11 @@ using DriftFn = void (*)(const double* y, double t, const double* p, double* f);
 using Jet1Fn = void (*)(const double* y, double t, const double* p, double* f, double* J);
 using Jet2Fn = void (*)(const double* y, double t, const double* p, double* f, double* J, double* H);
 using LogDensityFn = double (*)(const double* y, const double* p);
+using BlockFn = void (*)(const double* y, long ldy, double t, const double* p, double* out, long ldo, long n);
+
+/// Version of the entry points above (exported as sdescore_mf_abi; part of the generated unit,
+/// hence of the cache key). 2: the block functions.
+inline constexpr int kAbiVersion = 2;
 
 /// Flags of every compilation (no -march: the object must run wherever the cache is shared).
 inline constexpr const char* kCompileFlags = "-std=c++17 -O3 -shared -fPIC -ffp-contract=off -fno-math-errno";
@@ -44,6 +56,8 @@ struct CompiledCode {
   DriftFn diffusion = nullptr;
   Jet1Fn diffusion_jet1 = nullptr;
   LogDensityFn log_density = nullptr;
+  BlockFn drift_block = nullptr;
+  BlockFn diffusion_block = nullptr;
   std::string object_path;   ///< the cached shared object
   std::string compiler;      ///< the compiler command used (or that would be used)
   std::string flags = kCompileFlags;

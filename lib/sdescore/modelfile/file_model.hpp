@@ -14,6 +14,8 @@
 #include <unsupported/Eigen/AutoDiff>
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -21,6 +23,7 @@
 
 #include "sdescore/core/model.hpp"
 #include "sdescore/modelfile/compile.hpp"
+#include "sdescore/modelfile/stationary.hpp"
 
 namespace sdescore::modelfile {
 
@@ -54,6 +57,7 @@ struct FileModel {
   FileModel() = default;
   explicit FileModel(std::shared_ptr<const LoadedModel> l)
       : lib(std::move(l)), drift_fn_(lib->code.drift), diffusion_fn_(lib->code.diffusion),
+        drift_block_fn_(lib->code.drift_block), diffusion_block_fn_(lib->code.diffusion_block),
         const_g_(lib->spec.diffusion_constant) {
     for (const auto& p : lib->spec.params) params.push_back(p.default_value);
     if (lib->spec.diffusion_constant) {
@@ -82,6 +86,31 @@ struct FileModel {
     Vec<double, D> y;
     for (int i = 0; i < D; ++i) y(i) = lib->spec.initial[std::size_t(i)];
     return y;
+  }
+
+  /// The stationary law from the file's log_density (stationary.hpp: a tabulated inverse-CDF
+  /// sampler, 1D and 2D), for --init stationary (ensemble/stationary.hpp). The grid is built
+  /// here, once per call, at the current parameters. ConfigError without log_density, for
+  /// d > 2, or when log_density cannot be tabulated (naming why).
+  auto stationary_law() const {
+    const ModelSpec& s = lib->spec;
+    if (!lib->code.log_density)
+      throw ConfigError(s.origin + ": --init stationary needs the stationary law, but the model file '" + s.name +
+                        "' gives no log_density: add log_density = \"...\" (the unnormalised log stationary density, "
+                        "in the variables and parameters) or use another initial law (point, point:x1,..,xD, "
+                        "normal:..., uniform:..., file:PATH)");
+    const LogDensityFn fn = lib->code.log_density;
+    const std::vector<double>& p = params;
+    auto law = std::make_shared<const TabulatedLaw>(tabulate_log_density(
+        [fn, &p](const double* y) { return fn(y, p.data()); }, D, s.initial.data(), s.origin + " (model '" + s.name + "')"));
+    return [law](const auto& src) {
+      const double u[3] = {src.uniform(0, 0), src.uniform(0, 1), src.uniform(0, 2)};
+      double x[2] = {0, 0};
+      law->sample(u, x);
+      Vec<double, D> y = Vec<double, D>::Zero();
+      for (int i = 0; i < D && i < 2; ++i) y(i) = x[i];
+      return y;
+    };
   }
 
   template <class S>
@@ -116,6 +145,17 @@ struct FileModel {
     }
   }
 
+  /// Block evaluation (solvers/block.hpp, BlockModel): the drift of n paths in one call to the
+  /// compiled unit. Variable d of path i at y[d ldy + i]; f_d of path i at f[d ldf + i]. The same
+  /// bits as drift<double> path by path.
+  void drift_block(const double* y, std::ptrdiff_t ldy, double t, double* f, std::ptrdiff_t ldf, std::int64_t n) const {
+    drift_block_fn_(y, long(ldy), t, params.data(), f, long(ldf), long(n));
+  }
+  /// G of n paths: entry (i, j) (row-major k = i noise_dim + j) of path p at g[k ldg + p].
+  void diffusion_block(const double* y, std::ptrdiff_t ldy, double t, double* g, std::ptrdiff_t ldg, std::int64_t n) const {
+    diffusion_block_fn_(y, long(ldy), t, params.data(), g, long(ldg), long(n));
+  }
+
   template <class S>
   Mat<S, D, Mn> diffusion(const Vec<S, D>& y, const S& t) const {
     constexpr int order = detail::AdOrder<S>::value;
@@ -148,6 +188,8 @@ struct FileModel {
  private:
   DriftFn drift_fn_ = nullptr;
   DriftFn diffusion_fn_ = nullptr;
+  BlockFn drift_block_fn_ = nullptr;
+  BlockFn diffusion_block_fn_ = nullptr;
   bool const_g_ = false;
   std::array<double, D * Mn> g_const_{};
 

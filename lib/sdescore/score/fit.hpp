@@ -1,11 +1,15 @@
 #pragma once
 // Training a score model s_theta(y, t) on an ensemble with one of the objectives of method.md 2:
-//   local-dsm       (default)  regression on local-linearisation targets, Lambda(t) weights
+//   local-dsm       (default)  regression on local-linearisation targets, Lambda(t) weights; on a
+//                   model without noise in some coordinates (hypoelliptic, e.g. the active
+//                   swimmer's x) those coordinates are learnt by exact ISM (method.md 2.5,
+//                   mixed.hpp): with Lambda = Sigma_bar they would carry a weight ~Delta^3
+//   local-dsm-plain local-DSM in every coordinate, noiseless ones included (the paper's form)
 //   dsm             linear models only: regression on the exact transition from t_first
 //   ism             Hyvarinen's implicit score matching, exact divergence
 //   ism-hutchinson  ISM with a Hutchinson divergence estimate
-//   local-dsm-ism   exact ISM on the noiseless coordinates, local-DSM on the noisy ones (mixed.hpp);
-//                   local-DSM itself on a model with noise in every coordinate
+//   local-dsm-ism   the same as local-dsm (the name of the per-component objective before it
+//                   became local-dsm's behaviour; kept so older commands and files still work)
 // Batches are G time groups drawn from a set of pools (local_dsm.hpp); one pool is refreshed per
 // step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous.
 #include <chrono>
@@ -24,7 +28,7 @@
 
 namespace sdescore::score {
 
-enum class Objective { local_dsm, dsm, ism, ism_hutchinson, local_dsm_ism };
+enum class Objective { local_dsm, dsm, ism, ism_hutchinson, local_dsm_ism, local_dsm_plain };
 
 inline Objective parse_objective(const std::string& s) {
   if (s == "local-dsm") return Objective::local_dsm;
@@ -32,7 +36,8 @@ inline Objective parse_objective(const std::string& s) {
   if (s == "ism") return Objective::ism;
   if (s == "ism-hutchinson") return Objective::ism_hutchinson;
   if (s == "local-dsm-ism") return Objective::local_dsm_ism;
-  throw ConfigError("objective '" + s + "' is unknown: valid objectives are local-dsm, local-dsm-ism, ism, ism-hutchinson, dsm");
+  if (s == "local-dsm-plain") return Objective::local_dsm_plain;
+  throw ConfigError("objective '" + s + "' is unknown: valid objectives are local-dsm, local-dsm-plain, local-dsm-ism, ism, ism-hutchinson, dsm");
 }
 inline std::string objective_name(Objective o) {
   switch (o) {
@@ -40,6 +45,7 @@ inline std::string objective_name(Objective o) {
     case Objective::dsm: return "dsm";
     case Objective::ism: return "ism";
     case Objective::local_dsm_ism: return "local-dsm-ism";
+    case Objective::local_dsm_plain: return "local-dsm-plain";
     default: return "ism-hutchinson";
   }
 }
@@ -158,6 +164,8 @@ struct FitResult {
   double max_jitter = 0;  ///< largest Cholesky jitter used by any kernel (hypoelliptic models)
   /// Loss of the untrained network on the first batch: the divergence reference (LossGuard).
   double initial_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Coordinates learnt by exact ISM inside local-dsm (those without noise; empty: none).
+  std::vector<int> ism_coordinates;
 };
 
 /// The training time range [t_min, t_max] fit_score uses on snapshots spanning [t_first, t_last]:
@@ -205,7 +213,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     opt.trainer.schedule.total_steps = opt.steps;  // a warm-up longer than the run is cut to fit it
     opt.trainer.schedule.warmup_steps = std::min<std::int64_t>(opt.trainer.schedule.warmup_steps, std::max(0L, opt.steps - 1));
   }
-  FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0, std::numeric_limits<double>::quiet_NaN()};
+  FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0, std::numeric_limits<double>::quiet_NaN(), {}};
   long first_step = 0;
   double seconds_before = 0;
   if (resume) {
@@ -233,12 +241,13 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                                          random::derive_seed(opt.seed, "score-refreshed-pool"),
                                          random::derive_seed(opt.seed, "score-batch")};
   auto stream = [&](std::uint64_t purpose, std::uint64_t index) { return random::KeyedDraws(purpose_seed[purpose], index); };
-  const bool regression = opt.objective == Objective::local_dsm || opt.objective == Objective::dsm;
-  const bool mixed = opt.objective == Objective::local_dsm_ism;
-  // local-dsm-ism: the noiseless coordinates, from G at samples spread over the whole data span
-  // (a stream of their own, so a resumed run finds the same set)
+  const bool local = opt.objective == Objective::local_dsm || opt.objective == Objective::local_dsm_ism ||
+                     opt.objective == Objective::local_dsm_plain;
+  // local-dsm (and its old name local-dsm-ism): the noiseless coordinates, from G at samples
+  // spread over the whole data span (a stream of their own, so a resumed run finds the same set
+  // and the other draws do not move); none -> plain local-DSM, bit for bit
   std::vector<int> noiseless;
-  if (mixed) {
+  if (local && opt.objective != Objective::local_dsm_plain) {
     random::KeyedDraws rng(random::derive_seed(opt.seed, "score-noiseless"), 0);
     std::vector<Vec<double, D>> ys;
     std::vector<double> ts;
@@ -251,12 +260,15 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     }
     noiseless = noiseless_coordinates(model, ys, ts);
     if (static_cast<int>(noiseless.size()) == D)
-      throw ConfigError("objective local-dsm-ism needs noise in at least one coordinate: model " + std::string(M::name) +
+      throw ConfigError("objective " + objective_name(opt.objective) + " needs noise in at least one coordinate: model " + std::string(M::name) +
                         " has a zero diffusion matrix on the data");
   }
+  const bool mixed = !noiseless.empty();
+  res.ism_coordinates = noiseless;
+  const bool regression = (local && !mixed) || opt.objective == Objective::dsm;
   const Eigen::MatrixXd probes = noiseless.empty() ? Eigen::MatrixXd() : noiseless_probes(opt.batch, D, noiseless);
   auto make_pool = [&](double t, random::KeyedDraws& rng) {
-    if (opt.objective == Objective::local_dsm || mixed) {
+    if (local) {
       auto p = make_local_dsm_pool(src, sch, t, opt.pool_size, opt.weight, opt.lin, rng);
       if (opt.target.ess_min > 0) assess_multi_sample(p, opt.target.reference_size, opt.target.ess_min, opt.target.ess_probes, rng);
       return p;

@@ -29,6 +29,7 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
   sm.set_attr("training_seconds", f.seconds);
   sm.set_attr("heldout_ism", f.heldout_ism);
   sm.set_attr("max_cholesky_jitter", f.max_jitter);
+  sm.set_attr("ism_coordinates", f.ism_coordinates);
   sm.set_attr("initial_loss", f.initial_loss);
   sm.set_attr("steps_done", f.steps_done);
   sm.set_attr("ema_updates", f.ema_updates);
@@ -109,6 +110,7 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
   f.seconds = sm.attr_double("training_seconds");
   f.heldout_ism = sm.attr_double("heldout_ism");
   f.max_jitter = sm.attr_double("max_cholesky_jitter");
+  f.ism_coordinates = sm.has_attr("ism_coordinates") ? sm.attr_string("ism_coordinates") : std::string();  // optional (older files)
   f.initial_loss = sm.has_attr("initial_loss") ? sm.attr_double("initial_loss") : std::nan("");  // optional (older files)
   f.steps_done = sm.attr_int64("steps_done");
   f.ema_updates = sm.attr_int64("ema_updates");

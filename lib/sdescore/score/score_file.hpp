@@ -35,6 +35,7 @@ struct ScoreModelFile {
   double seconds = 0;                  ///< wall time of training
   double heldout_ism = 0;              ///< held-out ISM value at the end (method.md 4.3)
   double max_jitter = 0;
+  std::string ism_coordinates;         ///< local-dsm: coordinates learnt by ISM, comma-separated ("" none)
   double initial_loss = std::nan("");  ///< loss of the untrained network on the first batch (divergence reference; NaN: not stored)
   std::map<std::string, double> config;            ///< numeric training settings
   std::map<std::string, std::string> config_text;  ///< textual training settings

@@ -282,7 +282,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   if (spec.kind == K::stationary && !ensemble::HasStationaryLaw<M>)
     throw ConfigError(opt(c, "--init") + " stationary: model " + std::string(M::name) +
                       " has no known stationary law; valid: " + app::models_with_stationary_law() +
-                      " (overdamped_langevin* at T = 1)");
+                      " (overdamped_langevin* at T = 1), or a model file with log_density (1 or 2 variables)");
   if (to_file && spec.kind == K::file) io::check_distinct_files(spec.path, c.output, "--init file:");
   if (to_file && !c.resume.empty()) io::check_distinct_files(c.resume, c.output, "--resume");
   if (c.threads > 0) omp_set_num_threads(c.threads);

@@ -2,6 +2,7 @@
 // Euler-Maruyama: y += f(y,t) dt + G(y,t) dW. Strong order 1/2 (1 for additive noise), weak order 1.
 #include <type_traits>
 
+#include "sdescore/solvers/block.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore {
@@ -28,6 +29,12 @@ struct EulerMaruyama {
       const Vec<S, M::state_dim> f = m.drift(y, t);
       y += f * dt + m.diffusion(y, t) * dW;
     }
+  }
+
+  /// The same step over a block of paths of a BlockModel (solvers/block.hpp).
+  template <class S, BlockModel M>
+  void do_block(const M& m, const BlockStep& b) const {
+    detail::euler_block<S>(m, b);
   }
 };
 

@@ -7,6 +7,7 @@
 
 #include <type_traits>
 
+#include "sdescore/solvers/block.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore {
@@ -45,6 +46,14 @@ struct Milstein {
         y(i) += f(i) * dt + g * dW(i) + 0.5 * g * dg * (dW(i) * dW(i) - dt);
       }
     }
+  }
+
+  /// Additive noise over a block of paths of a BlockModel (solvers/block.hpp): the Euler step,
+  /// as do_step. (Diagonal noise steps path by path.)
+  template <class S, BlockModel M>
+    requires is_additive_v<M>
+  void do_block(const M& m, const BlockStep& b) const {
+    detail::euler_block<S>(m, b);
   }
 };
 

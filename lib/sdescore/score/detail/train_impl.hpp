@@ -26,6 +26,8 @@ inline void store_result(const FitResult& res, ScoreModelFile& out) {
   out.t_min = res.t_min;
   out.t_max = res.t_max;
   out.seconds = res.seconds;
+  out.ism_coordinates.clear();
+  for (int k : res.ism_coordinates) out.ism_coordinates += (out.ism_coordinates.empty() ? "" : ",") + std::to_string(k);
   out.max_jitter = res.max_jitter;
   out.initial_loss = res.initial_loss;
 }
