@@ -120,6 +120,20 @@ void setup(CLI::App& app, Options& opt) {
   gr->add_flag("--force", opt.grid.force, "overwrite an existing output file");
 }
 
+int main_program(int argc, char** argv) {
+  CLI::App app{"scorefit: learn, evaluate and export time-dependent scores of SDE ensembles"};
+  Options opt;
+  setup(app, opt);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : cli::usage_error;
+  }
+  const std::string cmd = cli::command_line(argc, argv);
+  opt.train.command_line = opt.score.command_line = opt.grid.command_line = opt.compare.command_line = opt.physics.command_line = cmd;
+  return cli::guarded("scorefit", [&] { return run(opt); });
+}
+
 int run(const Options& opt) {
   io::install_signal_cleanup();
   for (int n : {opt.train.threads, opt.compare.train.threads, opt.score.threads, opt.grid.threads, opt.physics.threads})
@@ -194,6 +208,10 @@ int run_train(const TrainOptions& given) {
 
   io::check_distinct_files(o.data, o.output, "--data");
   const score::TrainingData data = score::load_training_data(o.data, o.ensemble);
+  // A run over several processes: all have their data (or all stop here), process 0 writes.
+  nn::ProcessGroup* const group = o.group;
+  if (group) group->sync();
+  const bool writer = !group || group->rank() == 0;
   cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, saved ? double(saved->record().steps_done) : 0.0);
   score::TrainControl control;
   control.command_line = o.command_line;
@@ -201,18 +219,20 @@ int run_train(const TrainOptions& given) {
   control.checkpoint_every = o.checkpoint_every;
   control.stop_at = o.stop_at;
   control.time_limit = o.time_limit;
+  control.group = group;
   control.progress = [&](const score::FitProgress& p) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "loss %.4g  ESS %.1f", p.loss, p.ess);
     bar.update(static_cast<double>(p.step), buf);
   };
   control.on_checkpoint = [&](const score::ScoreModel& m) {
-    m.save(o.output, overwrite);
+    if (writer) m.save(o.output, overwrite);
     overwrite = true;  // from now on the file is this run's own
   };
   const score::ScoreModel fit = score::train_score(o, data, control);
   bar.finish();
-  fit.save(o.output, overwrite);
+  if (group) group->sync();  // the file appears only when every process has finished
+  if (writer) fit.save(o.output, overwrite);
   if (!o.quiet) {
     const auto& out = fit.record();
     const long first = saved ? static_cast<long>(saved->record().steps_done) : 0;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include "sdescore/eval/physics_report.hpp"
 #include "sdescore/eval/study.hpp"
+#include "sdescore/nn/process_group.hpp"
 #include "sdescore/score/training_config.hpp"
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ struct TrainOptions : score::TrainingConfig {
   bool steps_given = false;             ///< --steps was given (on --resume, else the saved plan is kept)
   std::vector<std::string> given_flags; ///< flags given on the command line (to refuse changes on --resume)
   std::string command_line;
+  /// Data parallel over processes (`mpirun -np N scorefit train`, docs/distributed.md): every
+  /// process trains alike, process 0 alone writes the file. nullptr: one process.
+  nn::ProcessGroup* group = nullptr;
 };
 
 struct ScoreOptions {
@@ -79,6 +83,12 @@ int run_score(const ScoreOptions& opt);
 int run_grid(const GridOptions& opt);
 int run_compare(const CompareOptions& opt);
 int run_physics(const PhysicsOptions& opt);
+
+/// The program: parse, run, one exit code (docs/cli.md).
+int main_program(int argc, char** argv);
+/// The program under MPI (SDESCORE_MPI builds, scorefit_mpi.cpp, docs/distributed.md): `train`
+/// with several processes is one data-parallel run; otherwise main_program.
+int main_mpi(int argc, char** argv);
 
 // shared by the subcommands
 void add_training_flags(CLI::App* app, score::TrainingConfig& t);

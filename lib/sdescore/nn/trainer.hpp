@@ -9,10 +9,20 @@
 //
 // Any other objective: step_custom(y, t, sigma_bar, divergence, loss) with loss(s, div) returning
 // a LossGradient (value, dL/ds, dL/d(div)).
+//
+// Data parallel over processes (share_with(group), process_group.hpp): every process is given
+// the whole batch, computes the network pass and the gradient of its own chunks only, and the
+// outputs and chunk gradients are gathered in chunk order; the loss and the sum of the chunk
+// gradients are then formed on every process as one process forms them, so the step (and the
+// weights) are the single process's bits for any number of processes.
 #include <cstdint>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include <Eigen/Core>
+
+#include "sdescore/core/parallel.hpp"
 
 #include "sdescore/nn/adam.hpp"
 #include "sdescore/nn/architecture.hpp"
@@ -20,6 +30,7 @@
 #include "sdescore/nn/loss.hpp"
 #include "sdescore/nn/mlp.hpp"
 #include "sdescore/nn/probes.hpp"
+#include "sdescore/nn/process_group.hpp"
 #include "sdescore/nn/schedule.hpp"
 
 namespace sdescore::nn {
@@ -62,6 +73,7 @@ class Trainer {
   template <class LossFn>
   StepStats step_custom(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
                         const Eigen::Ref<const Eigen::VectorXd>& sigma_bar, const Divergence& div, LossFn&& loss) {
+    if (group_) return step_shared(points, times, sigma_bar, div, loss);
     net_.forward(points, times, sigma_bar, div, ws_, opt_.threads);
     const LossGradient lg = loss(ws_.s(), ws_.divergence());
     net_.backward(lg.dL_ds, lg.dL_ddiv, ws_, grad_, opt_.threads);
@@ -138,7 +150,77 @@ class Trainer {
   /// Gradient of the last step (after clipping).
   const Net::Vector& last_gradient() const { return grad_; }
 
+  /// Takes the following steps together with the other processes of `group` (data parallel,
+  /// see above); nullptr: alone. The group must outlive the steps.
+  void share_with(ProcessGroup* group) { group_ = group; }
+  ProcessGroup* group() const { return group_; }
+
  private:
+  /// step_custom over a process group: this process's chunks of the batch, the rest gathered.
+  template <class LossFn>
+  StepStats step_shared(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
+                        const Eigen::Ref<const Eigen::VectorXd>& sigma_bar, const Divergence& div, LossFn& loss) {
+    const Eigen::Index B = points.rows(), C = ws_.chunk_size(), n_chunks = (B + C - 1) / C;
+    if (B == 0) throw ConfigError("trainer: the batch is empty: it needs at least one sample");
+    const int n_proc = group_->size(), me = group_->rank();
+    const auto own = share(n_chunks, me, n_proc);
+    const Eigen::Index c0 = own.first, c1 = own.second;
+    const Eigen::Index out = net_.architecture().output_dim, P = net_.num_parameters();
+    const bool with_div = div.kind != DivergenceKind::none;
+    const Eigen::Index width = out + (with_div ? 1 : 0);  // per sample: s, then div s
+    std::vector<std::int64_t> row_values(static_cast<std::size_t>(n_proc)), grad_values(row_values.size());
+    for (int r = 0; r < n_proc; ++r) {
+      const auto [a, b] = share(n_chunks, r, n_proc);
+      row_values[static_cast<std::size_t>(r)] = (std::min(b * C, B) - std::min(a * C, B)) * width;
+      grad_values[static_cast<std::size_t>(r)] = (b - a) * P;
+    }
+    // The network pass of each own chunk, as a batch of its own: the same chunk (same samples,
+    // same size) as in the whole batch's pass, so the same bits.
+    const auto rows = [&](Eigen::Index c) { return std::pair<Eigen::Index, Eigen::Index>{c * C, std::min(C, B - c * C)}; };
+    const Eigen::Index mine = c1 - c0;
+    if (static_cast<Eigen::Index>(chunk_ws_.size()) < mine) chunk_ws_.resize(static_cast<std::size_t>(mine), Workspace<float>(C));
+    Eigen::MatrixXd values(width, B);  // one column per sample: a process's samples are contiguous
+    const int nt = static_cast<int>(std::max<Eigen::Index>(1, std::min<Eigen::Index>(opt_.threads > 0 ? opt_.threads : omp_get_max_threads(), mine)));
+    ParallelErrors errors;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (Eigen::Index k = 0; k < mine; ++k) errors.run(c0 + k, [&] {
+      const auto [r0, m] = rows(c0 + k);
+      auto& w = chunk_ws_[static_cast<std::size_t>(k)];
+      const Divergence dk = div.kind == DivergenceKind::hutchinson ? Divergence::hutchinson(div.probes.middleRows(r0, m)) : div;
+      net_.forward(points.middleRows(r0, m), times.segment(r0, m), sigma_bar.size() ? Eigen::VectorXd(sigma_bar.segment(r0, m)) : Eigen::VectorXd(),
+                   dk, w, 1);
+      values.block(0, r0, out, m) = w.s().transpose();
+      if (with_div) values.block(out, r0, 1, m) = w.divergence().transpose();
+    });
+    errors.rethrow([&](std::int64_t c) { return "batch chunk " + std::to_string(c) + " (samples from " + std::to_string(c * C) + ")"; });
+    group_->sync();
+    group_->allgather(std::span<double>(values.data(), static_cast<std::size_t>(values.size())), row_values);
+    const Eigen::MatrixXd s = values.topRows(out).transpose();
+    const Eigen::VectorXd dv = with_div ? Eigen::VectorXd(values.row(out).transpose()) : Eigen::VectorXd();
+    const LossGradient lg = loss(s, dv);  // on every process, from the same values: the same loss and dL/ds
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic> grads(P, n_chunks);  // one column per chunk
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (Eigen::Index k = 0; k < mine; ++k) errors.run(c0 + k, [&] {
+      const auto [r0, m] = rows(c0 + k);
+      Net::Vector g;
+      net_.backward(lg.dL_ds.middleRows(r0, m), lg.dL_ddiv.size() ? Eigen::VectorXd(lg.dL_ddiv.segment(r0, m)) : Eigen::VectorXd(),
+                    chunk_ws_[static_cast<std::size_t>(k)], g, 1);
+      grads.col(c0 + k) = g;
+    });
+    errors.rethrow([&](std::int64_t c) { return "batch chunk " + std::to_string(c) + " (samples from " + std::to_string(c * C) + ")"; });
+    group_->sync();
+    group_->allgather(std::span<float>(grads.data(), static_cast<std::size_t>(grads.size())), grad_values);
+    grad_ = grads.col(0);  // the chunk gradients summed in chunk order, as Mlp::backward sums them
+    for (Eigen::Index c = 1; c < n_chunks; ++c) grad_ += grads.col(c);
+    StepStats st;
+    st.loss = lg.value;
+    st.lr = opt_.schedule(adam_.steps());
+    st.grad_norm = adam_.step(net_.parameters(), grad_, st.lr);
+    ema_.update(net_.parameters());
+    st.step = adam_.steps();
+    return st;
+  }
+
   TrainerOptions opt_;
   Net net_;
   Adam<float> adam_;
@@ -146,6 +228,8 @@ class Trainer {
   ProbeGenerator probes_;
   Workspace<float> ws_;
   Net::Vector grad_;
+  ProcessGroup* group_ = nullptr;
+  std::vector<Workspace<float>> chunk_ws_;  // data parallel: one workspace per own chunk
 };
 
 }  // namespace sdescore::nn

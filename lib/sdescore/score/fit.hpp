@@ -116,6 +116,10 @@ struct FitOptions {
   std::shared_ptr<const FitState> resume;  ///< continue from this state (arch must match)
   long stop_at = 0;               ///< > 0: stop at the first multiple of log_every >= stop_at (resumable)
   double time_limit = 0;          ///< > 0: stop at the first multiple of log_every after this many seconds
+  /// Data parallel over processes (nn/process_group.hpp, docs/distributed.md): each process
+  /// computes the targets and the network pass of its chunks of every batch; the weights are
+  /// the single process's bits. nullptr: one process. Every process calls fit_score alike.
+  nn::ProcessGroup* group = nullptr;
 
   void validate() const {
     if (steps < 1) throw ConfigError("steps = " + std::to_string(steps) + " is invalid: it must be >= 1");
@@ -176,6 +180,48 @@ inline std::pair<double, double> default_training_range(const FitOptions& opt, d
   return {t_min, opt.t_max >= 0 ? opt.t_max : t_last};
 }
 
+/// A batch's samples [first, end) computed by one process of opt.group (its whole chunks of
+/// the network's chunk size); {0, -1} (all) without a group. ConfigError when a process would
+/// get no chunk.
+inline std::pair<int, int> own_batch_rows(const FitOptions& opt) {
+  if (!opt.group) return {0, -1};
+  const std::int64_t C = opt.trainer.chunk_size, chunks = (opt.batch + C - 1) / C;
+  const int n = opt.group->size();
+  if (chunks < n)
+    throw ConfigError("batch = " + std::to_string(opt.batch) + " is too small for " + std::to_string(n) +
+                      " processes: the batch is split into chunks of " + std::to_string(C) +
+                      " samples, at least one per process, so valid are batch >= " + std::to_string(C * (n - 1) + 1) +
+                      " (or at most " + std::to_string(chunks) + " processes)");
+  const auto [a, b] = nn::share(chunks, opt.group->rank(), n);
+  return {static_cast<int>(a * C), static_cast<int>(std::min<std::int64_t>(b * C, opt.batch))};
+}
+
+/// Every process's part of a batch (make_batch over own_batch_rows) to every process, and the
+/// batch's mean ESS from all its samples: the batch one process makes alone.
+inline void gather_batch(Batch& b, const FitOptions& opt) {
+  const int n = opt.group->size(), B = b.size(), d = static_cast<int>(b.y.cols());
+  const std::int64_t C = opt.trainer.chunk_size, chunks = (B + C - 1) / C, W = 2 * d + d * d + 2;
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(n));
+  for (int r = 0; r < n; ++r) {
+    const auto [c0, c1] = nn::share(chunks, r, n);
+    counts[static_cast<std::size_t>(r)] = (std::min<std::int64_t>(c1 * C, B) - std::min<std::int64_t>(c0 * C, B)) * W;
+  }
+  Eigen::MatrixXd v(W, B);  // one column per sample: y, t, target, lambda, ess
+  v.topRows(d) = b.y.transpose();
+  v.row(d) = b.t.transpose();
+  v.middleRows(d + 1, d) = b.target.transpose();
+  v.middleRows(2 * d + 1, d * d) = b.lambda.transpose();
+  v.row(W - 1) = b.row_ess.transpose();
+  opt.group->sync();
+  opt.group->allgather(std::span<double>(v.data(), static_cast<std::size_t>(v.size())), counts);
+  b.y = v.topRows(d).transpose();
+  b.t = v.row(d).transpose();
+  b.target = v.middleRows(d + 1, d).transpose();
+  b.lambda = v.middleRows(2 * d + 1, d * d).transpose();
+  b.row_ess = v.row(W - 1).transpose();
+  b.ess = mean_ess(b.row_ess);
+}
+
 /// Trains on `data` for the model and stepper given (the stepper advances snapshots to s).
 /// `on_checkpoint` is called every opt.checkpoint_every steps (not after the last) with the
 /// state so far; `opt.resume` continues a run from such a state. With opt.stop_at or
@@ -187,6 +233,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
                     const std::function<void(const FitResult&)>& on_checkpoint = {}) {
   constexpr int D = M::state_dim;
   opt.validate();
+  const std::pair<int, int> own_rows = own_batch_rows(opt);  // all rows without a process group
   check_fit_settings(opt.holdout_every, opt.t_min, opt.t_max);  // before any work (checks.hpp)
   check_training_data(model, data, opt.holdout_every, "");
   if (opt.objective == Objective::dsm && !is_linear_model(model))
@@ -214,6 +261,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     opt.trainer.schedule.warmup_steps = std::min<std::int64_t>(opt.trainer.schedule.warmup_steps, std::max(0L, opt.steps - 1));
   }
   FitResult res{nn::Trainer(opt.arch, opt.trainer), sch, {}, t_min, t_max, 0, 0, std::numeric_limits<double>::quiet_NaN(), {}};
+  res.trainer.share_with(opt.group);
   long first_step = 0;
   double seconds_before = 0;
   if (resume) {
@@ -330,11 +378,13 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     for (int g = 0; g < opt.groups; ++g) chosen.push_back(&pools[order[g]]);
     nn::StepStats st;
     if (regression) {
-      const Batch b = make_batch<D>(chosen, per, opt.target, rng);
+      Batch b = make_batch<D>(chosen, per, opt.target, rng, own_rows);
+      if (opt.group) gather_batch(b, opt);
       acc_ess += b.ess;
       st = res.trainer.step_regression(b.y, b.t, b.target, nn::LossWeights::matrix(stacked_weights(b)));
     } else if (mixed) {
-      const Batch b = make_batch<D>(chosen, per, opt.target, rng);
+      Batch b = make_batch<D>(chosen, per, opt.target, rng, own_rows);
+      if (opt.group) gather_batch(b, opt);
       acc_ess += b.ess;
       const Eigen::MatrixXd lam = stacked_weights(b);
       st = res.trainer.step_custom(b.y, b.t, Eigen::VectorXd(), noiseless.empty() ? nn::Divergence::none() : nn::Divergence::hutchinson(probes),
@@ -377,11 +427,15 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
       on_checkpoint(res);
     }
     // A requested stop happens at a block boundary so that a resumed run logs the same blocks.
+    // With a process group, the time limit is reached when any process's clock says so.
     if ((step + 1) % opt.log_every == 0 &&
-        ((opt.stop_at > 0 && step + 1 >= opt.stop_at) || (opt.time_limit > 0 && elapsed() - seconds_before >= opt.time_limit)))
+        ((opt.stop_at > 0 && step + 1 >= opt.stop_at) ||
+         (opt.time_limit > 0 && (opt.group ? opt.group->any(elapsed() - seconds_before >= opt.time_limit)
+                                            : elapsed() - seconds_before >= opt.time_limit))))
       break;
   }
   res.seconds = elapsed();
+  res.trainer.share_with(nullptr);  // the group is the caller's; the result stands alone
   return res;
 }
 

@@ -278,6 +278,7 @@ struct Batch {
   Eigen::VectorXd t;       ///< B
   Eigen::MatrixXd target;  ///< B x d
   Eigen::MatrixXd lambda;  ///< B x (d*d), column-major d x d weight per sample
+  Eigen::VectorXd row_ess; ///< B, the effective sample size of each target (1: single-pair)
   double ess = 1;          ///< mean effective sample size of the targets (1 for single-pair targets)
   int size() const { return static_cast<int>(y.rows()); }
 };
@@ -303,17 +304,31 @@ struct TargetOptions {
   int ess_probes = 32;        ///< points per pool for the ESS estimate
 };
 
+/// The mean of a batch's per-sample effective sample sizes, summed in sample order (the same
+/// bits for any thread or process count).
+inline double mean_ess(const Eigen::VectorXd& row_ess) {
+  double sum = 0;
+  for (Eigen::Index i = 0; i < row_ess.size(); ++i) sum += row_ess[i];
+  return sum / static_cast<double>(row_ess.size());
+}
+
 /// Draws `per_pool` points y_t from each pool (ys[j] -> N(m_j, Sigma_j)) and their targets.
+/// All draws are made (they are sequential and cheap); points, targets and weights are computed
+/// for the samples [rows.first, rows.second) only (rows.second < 0: to the end), the others are
+/// left zero (a process of a data-parallel run computes its own part, nn/process_group.hpp).
 template <int D>
-Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, random::KeyedDraws& rng) {
+Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, const TargetOptions& opt, random::KeyedDraws& rng,
+                 std::pair<int, int> rows = {0, -1}) {
   if (opt.reference_size < 1)
     throw ConfigError("reference_size R = " + std::to_string(opt.reference_size) + " is invalid: it must be >= 1");
   const int B = per_pool * static_cast<int>(pools.size());
+  const int first = std::clamp(rows.first, 0, B), end = rows.second < 0 ? B : std::clamp(rows.second, first, B);
   Batch b;
-  b.y.resize(B, D);
-  b.t.resize(B);
-  b.target.resize(B, D);
-  b.lambda.resize(B, D * D);
+  b.y.setZero(B, D);
+  b.t.setZero(B);
+  b.target.setZero(B, D);
+  b.lambda.setZero(B, D * D);
+  b.row_ess.setZero(B);
   std::vector<int> gen(B), pool_of(B);
   std::vector<Vec<double, D>> eps(B);
   // all random draws first, sequentially: deterministic for a seed whatever the thread count
@@ -330,9 +345,8 @@ Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, c
       }
     }
   }
-  double ess_sum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : ess_sum)
-  for (int i = 0; i < B; ++i) {
+#pragma omp parallel for schedule(static)
+  for (int i = first; i < end; ++i) {
     const auto& P = *pools[pool_of[i]];
     const int j = gen[i];
     const Vec<double, D> y = P.mean[j] + P.chol[j] * eps[i];
@@ -342,13 +356,13 @@ Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, c
       target = -P.chol[j].transpose().template triangularView<Eigen::Upper>().solve(eps[i]);
     else
       target = multi_sample_target<D>(P, y, j, opt.reference_size, &ess);
-    ess_sum += ess;
+    b.row_ess[i] = ess;
     b.y.row(i) = y.transpose();
     b.t(i) = P.t;
     b.target.row(i) = target.transpose();
     b.lambda.row(i) = Eigen::Map<const Eigen::Matrix<double, 1, D * D>>(P.lambda.data());
   }
-  b.ess = ess_sum / B;
+  b.ess = mean_ess(b.row_ess);
   return b;
 }
 

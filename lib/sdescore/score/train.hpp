@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sdescore/io/run_info.hpp"
+#include "sdescore/nn/process_group.hpp"
 #include "sdescore/score/ensemble_source.hpp"
 #include "sdescore/score/score_model.hpp"
 #include "sdescore/score/training_config.hpp"
@@ -42,6 +43,9 @@ struct TrainControl {
   const ScoreModel* resume = nullptr;                         ///< continue this run (config must be its own)
   bool heldout_ism = true;                                    ///< evaluate the held-out ISM value at the end
   std::string command_line;                                   ///< stored in the model (provenance)
+  /// Data parallel over processes (docs/distributed.md): every process of the group calls
+  /// train_score alike and gets the same model, the single process's bits. nullptr: alone.
+  nn::ProcessGroup* group = nullptr;
 };
 
 /// Trains a score model on `data` with `config` (model and parameters from data.info).

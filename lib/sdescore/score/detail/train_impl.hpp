@@ -40,6 +40,7 @@ ScoreModel train_score_for(const M& model, const TrainingConfig& config, const T
   fo.checkpoint_every = control.checkpoint_every;
   fo.stop_at = control.stop_at;
   fo.time_limit = control.time_limit;
+  fo.group = control.group;
   const ScoreModel* resume = control.resume;
   if (resume) {
     fo.resume = resume->fit_state();
