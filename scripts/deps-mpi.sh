@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Opt-in: the Debian packages of the MPI build (cmake --preset mpi, docs/distributed.md), on top
-# of scripts/deps.sh. Not used by setup.sh or test.sh: the default build stays serial.
+# of scripts/deps.sh. Used by test.sh (after the serial suite), not by setup.sh: the default build stays serial.
 # Installing libhdf5-openmpi-dev switches Debian's hdf5.pc alternative to the MPI flavour;
 # cmake/SdescoreDependencies.cmake asks for the serial or parallel library explicitly.
 set -euo pipefail

@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # The test command of the README: installs missing dependencies, builds if needed, and runs
-# the whole suite (C++ doctest suites, examples and the Python file-format checks) with ctest.
+# the whole suite (C++ doctest suites, examples and the Python file-format checks) with ctest;
+# then the MPI tests (docs/distributed.md): installs the MPI packages (scripts/deps-mpi.sh),
+# builds the mpi preset (sdesim and scorefit, in build-mpi/) and runs ctest --preset mpi.
+# SDESCORE_TEST_MPI=0 skips the MPI part. Arguments go to the serial ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
 ctest --preset release "$@"
+if [ "${SDESCORE_TEST_MPI:-1}" != 0 ]; then
+  scripts/deps-mpi.sh
+  if [ ! -f build-mpi/build.ninja ]; then
+    cmake --preset mpi
+  fi
+  cmake --build --preset mpi -j "$(nproc)"
+  ctest --preset mpi
+fi

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""scorefit train under mpirun (docs/distributed.md): 1, 2 and 3 ranks give the serial run's weights.
+
+Usage: test_mpi_scorefit.py SDESIM SCOREFIT MPIRUN CASE
+The reference is the same scorefit binary without mpirun (one process: the serial program).
+Compared with h5py: every dataset of the score file (weights, EMA, Adam moments, loss curve,
+schedule) as exact bytes, except the wall-clock loss_curve/seconds, and the numeric attributes of
+/score_model except training_seconds.
+CASE: local_dsm | ism | resume | bad_input | rank_failure | killed_rank
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+SDESIM, SCOREFIT, MPIRUN, CASE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+ENV = dict(os.environ, OMP_NUM_THREADS="1")
+if os.geteuid() == 0:  # containers and CI run as root; OpenMPI refuses that unless told
+    ENV.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+# A batch of 640 = network chunks of 256, 256 and 128 samples: 2 ranks take 1 and 2 chunks,
+# 3 ranks one each (the uneven and the even split). A small network so a run takes seconds.
+TRAIN = ["--steps", "150", "--batch", "640", "--groups", "8", "--pool-size", "128", "--pools", "16",
+         "-R", "64", "--hidden", "16,16", "--time-frequencies", "4", "--warmup", "20", "--seed", "5", "-q"]
+
+
+def run(cmd, expect=0, threads=1, timeout=300):
+    env = dict(ENV, OMP_NUM_THREADS=str(threads))
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != expect:
+        sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}, expected {expect}\nstdout:{p.stdout}\nstderr:{p.stderr}")
+    return p
+
+
+def mpi(n, threads=1):
+    return [MPIRUN, "-np", str(n), "--oversubscribe"] + (["--bind-to", "none"] if threads > 1 else [])
+
+
+def ensemble(d, model, name):
+    path = os.path.join(d, name)
+    run([SDESIM, "--model", model, "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
+         "--seed", "3", "-q", "-o", path])
+    return path
+
+
+def contents(path):
+    """Datasets (name -> array) and the numeric attributes of /score_model (name -> value)."""
+    data, attrs = {}, {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: data.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+        for k, v in f["score_model"].attrs.items():
+            if k != "training_seconds" and isinstance(v, (int, float, np.integer, np.floating)):
+                attrs[k] = v
+    data.pop("score_model/training/loss_curve/seconds", None)  # wall time
+    return data, attrs
+
+
+def same_model(ref, other):
+    a, aa = contents(ref)
+    b, ba = contents(other)
+    assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+    for n in ("score_model/network/ema_parameters", "score_model/network/raw_parameters",
+              "score_model/network/adam_m", "score_model/network/adam_v", "score_model/training/loss_curve/loss"):
+        assert n in a, f"{n} missing from {ref}"
+    for n in a:
+        x, y = np.asarray(a[n]), np.asarray(b[n])
+        if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
+            diff = np.max(np.abs(x.astype(float) - y.astype(float))) if x.shape == y.shape else "shape"
+            sys.exit(f"FAIL: {n} differs between {ref} and {other} (max |diff| {diff})")
+    assert sorted(aa) == sorted(ba), (aa, ba)
+    for k in aa:
+        x, y = np.asarray(aa[k]), np.asarray(ba[k])
+        if x.tobytes() != y.tobytes() and not (np.isnan(x).all() and np.isnan(y).all()):
+            sys.exit(f"FAIL: attribute {k} differs between {ref} ({x}) and {other} ({y})")
+    return a
+
+
+def no_files(d, keep, what):
+    left = sorted(set(os.listdir(d)) - set(keep))
+    if left:
+        sys.exit(f"FAIL: {what}: files left behind: {left}")
+
+
+def one_error_line(p):
+    lines = [l for l in p.stderr.splitlines() if l.startswith("scorefit:")]
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+with tempfile.TemporaryDirectory() as d:
+    if CASE in ("local_dsm", "ism"):
+        # local-dsm (the default objective) on the double well (noise in every coordinate, the
+        # multi-sample targets split over ranks too); ism (exact divergence) on the 2D OU model.
+        model, extra = ("double_well", []) if CASE == "local_dsm" else ("ou2d", ["--objective", "ism"])
+        data = ensemble(d, model, "data.h5")
+        ref = os.path.join(d, "serial.h5")
+        run([SCOREFIT, "train", "--data", data, "-o", ref] + TRAIN + extra)
+        with h5py.File(ref, "r") as f:
+            assert f["score_model"].attrs["steps_done"] == 150
+            assert np.all(np.isfinite(f["score_model/network/ema_parameters"][()]))
+        for n in (1, 2, 3):
+            out = os.path.join(d, f"mpi{n}.h5")
+            p = run(mpi(n) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + extra)
+            same_model(ref, out)
+            print(f"OK: {CASE} on {model}, {n} rank(s): the serial run's weights, optimiser state and loss curve, bit for bit")
+        # 2 ranks x 2 threads: threads inside a rank change nothing either
+        out = os.path.join(d, "mpi2x2.h5")
+        run(mpi(2, threads=2) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + extra, threads=2)
+        same_model(ref, out)
+        print(f"OK: {CASE}, 2 ranks x 2 threads: the serial run's bits")
+    elif CASE == "resume":
+        # A run stopped at step 100 on 2 ranks (checkpoints every 50, written by rank 0), resumed
+        # on 3 ranks and on one process to step 150: the unsplit serial run's bits.
+        data = ensemble(d, "double_well", "data.h5")
+        ref = os.path.join(d, "serial.h5")
+        run([SCOREFIT, "train", "--data", data, "-o", ref] + TRAIN)
+        part = os.path.join(d, "part.h5")
+        run(mpi(2) + [SCOREFIT, "train", "--data", data, "-o", part, "--checkpoint-every", "50", "--stop-at", "100"] + TRAIN)
+        with h5py.File(part, "r") as f:
+            assert f["score_model"].attrs["steps_done"] == 100
+        for n, name in ((3, "resumed3.h5"), (None, "resumed1.h5")):
+            out = os.path.join(d, name)
+            cmd = [SCOREFIT, "train", "--resume", part, "--data", data, "-o", out, "-q"]
+            run((mpi(n) if n else []) + cmd)
+            same_model(ref, out)
+        print("OK: stopped on 2 ranks at step 100, resumed on 3 ranks and on one process: the serial run's bits")
+    elif CASE == "bad_input":
+        data = ensemble(d, "double_well", "data.h5")
+        out = os.path.join(d, "out.h5")
+        keep = ["data.h5"]
+        p = run(mpi(2) + [SCOREFIT, "train", "--data", data, "-o", out, "--lr", "-1"] + TRAIN, expect=2)
+        assert "lr" in one_error_line(p), p.stderr
+        no_files(d, keep, "bad --lr")
+        # too few chunks for the ranks: 512 samples are 2 chunks of 256
+        p = run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + ["--batch", "512"], expect=2)
+        line = one_error_line(p)
+        assert "batch = 512" in line and "batch >= 513" in line, line
+        no_files(d, keep, "batch too small")
+        p = run(mpi(2) + [SCOREFIT, "train", "--data", os.path.join(d, "missing.h5"), "-o", out] + TRAIN, expect=3)
+        assert "missing.h5" in one_error_line(p), p.stderr
+        no_files(d, keep, "missing data")
+        with open(out, "w") as f:  # an existing target is left untouched
+            f.write("keep me")
+        p = run(mpi(2) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN, expect=3)
+        assert "exists" in one_error_line(p), p.stderr
+        assert open(out).read() == "keep me"
+        os.remove(out)
+        # the other subcommands run in one process
+        p = run(mpi(2) + [SCOREFIT, "grid", "--model", "x.h5", "--times", "1", "-o", out], expect=2)
+        assert "only `scorefit train`" in one_error_line(p), p.stderr
+        # a command line that does not parse on one rank only
+        base = [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN
+        p = run([MPIRUN, "--oversubscribe", "-np", "1"] + base + [":", "-np", "1"] + base + ["--steps", "x"], expect=2)
+        assert "MPI rank 1's of 2" in p.stderr, p.stderr
+        no_files(d, keep, "bad input")
+        print("OK: bad input under mpirun: one message, the serial exit code, no file")
+    elif CASE == "rank_failure":
+        # Failures on ONE rank only (mpirun's MPMD form gives it other data): every rank ends
+        # with that rank's exit code and one message naming it, and no file appears.
+        data = ensemble(d, "double_well", "data.h5")
+        out = os.path.join(d, "out.h5")
+        base = [SCOREFIT, "train", "-o", out] + TRAIN
+
+        def mpmd(args0, args1, expect):
+            cmd = [MPIRUN, "--oversubscribe", "-np", "1"] + base + args0 + [":", "-np", "1"] + base + args1
+            p = run(cmd, expect=expect)
+            no_files(d, ["data.h5", "huge.h5"], " ".join(cmd))
+            return one_error_line(p)
+
+        line = mpmd(["--data", data], ["--data", os.path.join(d, "missing.h5")], 3)
+        assert "missing.h5" in line and "rank 1 of 2" in line, line
+        # Rank 1 reads an ensemble whose paths start at 1e200: its samples diverge while its
+        # pools are built; rank 0 is already training and stops at its next agreement.
+        huge = os.path.join(d, "huge.h5")
+        run([SDESIM, "--model", "double_well", "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
+             "--seed", "3", "-q", "-o", huge])
+        with h5py.File(huge, "r+") as f:
+            names = []
+            f.visit(lambda n: names.append(n) if n.endswith("position/value") else None)
+            v = f[names[0]]
+            v[...] = 1e200
+        line = mpmd(["--data", data], ["--data", huge], 4)
+        assert "rank 1 of 2" in line, line
+        print("OK: a missing file or diverging samples on rank 1 only: every rank exits with its code, one message, no file")
+    elif CASE == "killed_rank":
+        # SIGKILL rank 1 mid-run with checkpoints on: mpirun ends rank 0 (SIGTERM), whose handler
+        # removes its temporary; what is at the target is a complete checkpoint or nothing.
+        data = ensemble(d, "double_well", "data.h5")
+        out = os.path.join(d, "out.h5")
+        long_run = [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + ["--steps", "1000000"]
+        proc = subprocess.Popen(mpi(2) + long_run, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def rank1():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        cmdline = f.read().split(b"\0")
+                    with open(f"/proc/{pid}/environ", "rb") as f:
+                        environ = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if cmdline[0] == SCOREFIT.encode() and out.encode() in cmdline and b"OMPI_COMM_WORLD_RANK=1" in environ:
+                    return int(pid)
+            return None
+
+        time.sleep(3)
+        victim = rank1()
+        assert victim is not None and proc.poll() is None, "the run ended before rank 1 could be killed"
+        os.kill(victim, signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode != 0, proc.returncode
+        no_files(d, ["data.h5"], "killed rank")
+        print("OK: rank 1 killed: the run ends, nothing at the target")
+    else:
+        sys.exit(f"unknown case {CASE}")
