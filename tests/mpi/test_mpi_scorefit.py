@@ -28,6 +28,12 @@ TRAIN = ["--steps", "150", "--batch", "640", "--groups", "8", "--pool-size", "12
          "-R", "64", "--hidden", "16,16", "--time-frequencies", "4", "--warmup", "20", "--seed", "5", "-q"]
 
 
+def setting(args, flag, value):
+    """args with the value of flag replaced (an option given twice does not parse)."""
+    i = args.index(flag)
+    return args[:i + 1] + [value] + args[i + 2:]
+
+
 def run(cmd, expect=0, threads=1, timeout=300):
     env = dict(ENV, OMP_NUM_THREADS=str(threads))
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -136,7 +142,7 @@ with tempfile.TemporaryDirectory() as d:
         assert "lr" in one_error_line(p), p.stderr
         no_files(d, keep, "bad --lr")
         # too few chunks for the ranks: 512 samples are 2 chunks of 256
-        p = run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + ["--batch", "512"], expect=2)
+        p = run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out] + setting(TRAIN, "--batch", "512"), expect=2)
         line = one_error_line(p)
         assert "batch = 512" in line and "batch >= 513" in line, line
         no_files(d, keep, "batch too small")
@@ -154,7 +160,7 @@ with tempfile.TemporaryDirectory() as d:
         assert "only `scorefit train`" in one_error_line(p), p.stderr
         # a command line that does not parse on one rank only
         base = [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN
-        p = run([MPIRUN, "--oversubscribe", "-np", "1"] + base + [":", "-np", "1"] + base + ["--steps", "x"], expect=2)
+        p = run([MPIRUN, "--oversubscribe", "-np", "1"] + base + [":", "-np", "1"] + setting(base, "--steps", "x"), expect=2)
         assert "MPI rank 1's of 2" in p.stderr, p.stderr
         no_files(d, keep, "bad input")
         print("OK: bad input under mpirun: one message, the serial exit code, no file")
@@ -173,25 +179,27 @@ with tempfile.TemporaryDirectory() as d:
 
         line = mpmd(["--data", data], ["--data", os.path.join(d, "missing.h5")], 3)
         assert "missing.h5" in line and "rank 1 of 2" in line, line
-        # Rank 1 reads an ensemble whose paths start at 1e200: its samples diverge while its
-        # pools are built; rank 0 is already training and stops at its next agreement.
+        # Rank 1 reads an ensemble whose positions are 1e200 (the drift is not finite there:
+        # refused by the data check, exit 2), or 1e100 (finite drift, but its samples diverge
+        # when advanced to a training time: exit 4); rank 0 is training by then and stops at its
+        # next agreement.
         huge = os.path.join(d, "huge.h5")
-        run([SDESIM, "--model", "double_well", "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
-             "--seed", "3", "-q", "-o", huge])
-        with h5py.File(huge, "r+") as f:
-            names = []
-            f.visit(lambda n: names.append(n) if n.endswith("position/value") else None)
-            v = f[names[0]]
-            v[...] = 1e200
-        line = mpmd(["--data", data], ["--data", huge], 4)
-        assert "rank 1 of 2" in line, line
+        for value, code in ((1e200, 2), (1e100, 4)):
+            run([SDESIM, "--model", "double_well", "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
+                 "--seed", "3", "-q", "--force", "-o", huge])
+            with h5py.File(huge, "r+") as f:
+                names = []
+                f.visit(lambda n: names.append(n) if n.endswith("position/value") else None)
+                f[names[0]][...] = value
+            line = mpmd(["--data", data], ["--data", huge], code)
+            assert "rank 1 of 2" in line and ("not finite" in line if code == 2 else "non-finite state" in line), line
         print("OK: a missing file or diverging samples on rank 1 only: every rank exits with its code, one message, no file")
     elif CASE == "killed_rank":
-        # SIGKILL rank 1 mid-run with checkpoints on: mpirun ends rank 0 (SIGTERM), whose handler
-        # removes its temporary; what is at the target is a complete checkpoint or nothing.
+        # SIGKILL rank 1 mid-run: mpirun ends rank 0 (SIGTERM); nothing appears at the target
+        # (process 0 writes the file only after the last step's agreement).
         data = ensemble(d, "double_well", "data.h5")
         out = os.path.join(d, "out.h5")
-        long_run = [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + ["--steps", "1000000"]
+        long_run = [SCOREFIT, "train", "--data", data, "-o", out] + setting(TRAIN, "--steps", "1000000")
         proc = subprocess.Popen(mpi(2) + long_run, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
         def rank1():
