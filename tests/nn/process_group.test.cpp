@@ -97,10 +97,11 @@ std::vector<std::vector<float>> train(int n, Kind kind, int steps = 6) {
         tr.step_ism(y, t, kind == Kind::ism_exact ? DivergenceKind::exact : DivergenceKind::hutchinson);
     }
     std::vector<float> out;
-    for (const auto* v : {&tr.model().parameters(), &tr.optimizer().first_moment(), &tr.optimizer().second_moment()})
-      out.insert(out.end(), v->data(), v->data() + v->size());
-    const auto ema = tr.ema_model().parameters();
-    out.insert(out.end(), ema.data(), ema.data() + ema.size());
+    auto append = [&](const auto& v) { out.insert(out.end(), v.data(), v.data() + v.size()); };
+    append(tr.model().parameters());
+    append(tr.optimizer().first_moment());
+    append(tr.optimizer().second_moment());
+    append(tr.ema_model().parameters());
     return out;
   };
   if (n == 0) return {one(nullptr)};
