@@ -174,26 +174,34 @@ with tempfile.TemporaryDirectory() as d:
         def mpmd(args0, args1, expect):
             cmd = [MPIRUN, "--oversubscribe", "-np", "1"] + base + args0 + [":", "-np", "1"] + base + args1
             p = run(cmd, expect=expect)
-            no_files(d, ["data.h5", "huge.h5"], " ".join(cmd))
+            no_files(d, ["data.h5", "other.h5"], " ".join(cmd))
             return one_error_line(p)
 
         line = mpmd(["--data", data], ["--data", os.path.join(d, "missing.h5")], 3)
         assert "missing.h5" in line and "rank 1 of 2" in line, line
-        # Rank 1 reads an ensemble whose positions are 1e200 (the drift is not finite there:
-        # refused by the data check, exit 2), or 1e100 (finite drift, but its samples diverge
-        # when advanced to a training time: exit 4); rank 0 is training by then and stops at its
-        # next agreement.
-        huge = os.path.join(d, "huge.h5")
-        for value, code in ((1e200, 2), (1e100, 4)):
-            run([SDESIM, "--model", "double_well", "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
-                 "--seed", "3", "-q", "--force", "-o", huge])
-            with h5py.File(huge, "r+") as f:
-                names = []
-                f.visit(lambda n: names.append(n) if n.endswith("position/value") else None)
-                f[names[0]][...] = value
-            line = mpmd(["--data", data], ["--data", huge], code)
-            assert "rank 1 of 2" in line and ("not finite" in line if code == 2 else "non-finite state" in line), line
-        print("OK: a missing file or diverging samples on rank 1 only: every rank exits with its code, one message, no file")
+        # different (valid) data or settings on one rank: refused before training (exit 2)
+        other = os.path.join(d, "other.h5")
+        run([SDESIM, "--model", "double_well", "--paths", "2000", "--dt", "0.01", "--t-end", "1", "--save-every", "10",
+             "--seed", "4", "-q", "-o", other])
+        line = mpmd(["--data", data], ["--data", other], 2)
+        assert "different data or training settings" in line and "process 1" in line, line
+        line = mpmd(["--data", data], ["--data", data, "--lr", "0.001"], 2)
+        assert "different data or training settings" in line, line
+        os.remove(other)
+        # A rank-local error mid-run (injected after step 75 by the test hook SDESCORE_TEST_FAIL_AT,
+        # between two agreements): the other rank is in its next step and stops at its next
+        # agreement; one message naming the failing rank, exit 4 everywhere, no file.
+        for rank in (1, 0):
+            cmd = mpi(2) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN
+            env_before = dict(ENV)
+            ENV["SDESCORE_TEST_FAIL_AT"] = f"{rank}:75"
+            p = run(cmd, expect=4)
+            ENV.clear()
+            ENV.update(env_before)
+            line = one_error_line(p)
+            assert f"rank {rank} of 2" in line and "after step 75" in line, line
+            no_files(d, ["data.h5"], f"failure on rank {rank}")
+        print("OK: other data or settings, a missing file, an error mid-run on one rank: every rank exits with its code, one message, no file")
     elif CASE == "killed_rank":
         # SIGKILL rank 1 mid-run: mpirun ends rank 0 (SIGTERM); nothing appears at the target
         # (process 0 writes the file only after the last step's agreement).
