@@ -3,7 +3,7 @@
 # (deps-mpi.sh). Used by setup.sh, test.sh and .ci/run.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libeigen3-dev libboost-dev libhdf5-dev libcli11-dev doctest-dev librandom123-dev libhwy-dev libtomlplusplus-dev
   python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
   python3-dev python3-pybind11 python3-pytest python3-tqdm
