@@ -100,7 +100,8 @@ def one_error_line(p):
 with tempfile.TemporaryDirectory() as d:
     if CASE in ("local_dsm", "ism"):
         # local-dsm (the default objective) on the double well (noise in every coordinate, the
-        # multi-sample targets split over ranks too); ism (exact divergence) on the 2D OU model.
+        # multi-sample targets split over ranks too) and on underdamped Langevin (noiseless x:
+        # the mixed objective); ism (exact divergence) on the 2D OU model.
         model, extra = ("double_well", []) if CASE == "local_dsm" else ("ou2d", ["--objective", "ism"])
         data = ensemble(d, model, "data.h5")
         ref = os.path.join(d, "serial.h5")
@@ -118,6 +119,19 @@ with tempfile.TemporaryDirectory() as d:
         run(mpi(2, threads=2) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN + extra, threads=2)
         same_model(ref, out)
         print(f"OK: {CASE}, 2 ranks x 2 threads: the serial run's bits")
+        if CASE == "local_dsm":
+            # local-dsm on a model without noise in x (underdamped Langevin): the mixed objective,
+            # exact ISM in x through the network's divergence pass, split over ranks as well
+            data = ensemble(d, "underdamped_langevin", "uld.h5")
+            ref = os.path.join(d, "uld_serial.h5")
+            run([SCOREFIT, "train", "--data", data, "-o", ref] + TRAIN)
+            with h5py.File(ref, "r") as f:
+                assert f["score_model"].attrs["ism_coordinates"] not in ("", b""), "expected the mixed objective"
+            for n in (2, 3):
+                out = os.path.join(d, f"uld_mpi{n}.h5")
+                run(mpi(n) + [SCOREFIT, "train", "--data", data, "-o", out] + TRAIN)
+                same_model(ref, out)
+            print("OK: local-dsm with ISM in the noiseless coordinate (underdamped_langevin), 2 and 3 ranks: the serial run's bits")
     elif CASE == "resume":
         # A run stopped at step 100 on 2 ranks (checkpoints every 50, written by rank 0), resumed
         # on 3 ranks and on one process to step 150: the unsplit serial run's bits.
