@@ -17,11 +17,11 @@ t_end="${2:-5}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-run=(--model underdamped_langevin --init normal:0,1 --dt 0.01 --t-end "$t_end" --save-every 100 --seed 3 -q)
+run=(--model underdamped_langevin --init normal:0,1 --dt 0.01 --t-end "$t_end" --seed 3 -q)
 now() { date +%s.%N; }
 time_it() {  # command... -> seconds on stdout
   local t0 t1
-  t0=$(now); "$@" >/dev/null; t1=$(now)
+  t0=$(now); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
   echo "$t1 - $t0" | bc -l
 }
 mpi=(mpirun --oversubscribe)
@@ -29,33 +29,43 @@ steps=$(echo "$t_end / 0.01" | bc)
 declare -A T
 for mode in paths stats; do
   extra=(); [ "$mode" = stats ] && extra=(--stats-only)
-  T[$mode-1x1]=$(OMP_NUM_THREADS=1 time_it "$sdesim" "${run[@]}" --paths "$paths" "${extra[@]}" --threads 1 -o "$out/$mode-1x1.h5")
-  T[$mode-1x2]=$(OMP_NUM_THREADS=2 time_it "$sdesim" "${run[@]}" --paths "$paths" "${extra[@]}" --threads 2 -o "$out/$mode-1x2.h5")
-  T[$mode-2x1]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" "${run[@]}" --paths "$paths" "${extra[@]}" --threads 1 -o "$out/$mode-2x1.h5")
+  T[$mode-1x1]=$(OMP_NUM_THREADS=1 time_it "$sdesim" "${run[@]}" --save-every 100 --paths "$paths" "${extra[@]}" --threads 1 -o "$out/$mode-1x1.h5") || exit 1
+  T[$mode-1x2]=$(OMP_NUM_THREADS=2 time_it "$sdesim" "${run[@]}" --save-every 100 --paths "$paths" "${extra[@]}" --threads 2 -o "$out/$mode-1x2.h5") || exit 1
+  T[$mode-2x1]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" "${run[@]}" --save-every 100 --paths "$paths" "${extra[@]}" --threads 1 -o "$out/$mode-2x1.h5") || exit 1
   b=${T[$mode-1x1]} t=${T[$mode-1x2]} m=${T[$mode-2x1]}
   printf 'strong %-6s %9s paths x %s steps: 1 rank x 1 thread %6.2f s (baseline) | 1 rank x 2 threads %6.2f s (x%.2f) | 2 ranks x 1 thread %6.2f s (x%.2f)\n' \
     "$mode" "$paths" "$steps" "$b" "$t" "$(echo "$b / $t" | bc -l)" "$m" "$(echo "$b / $m" | bc -l)"
 done
 # weak scaling: the same paths per rank (1 rank under mpirun, as the 2-rank run, so both pay its start-up)
-T[weak-1]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 1 "$sdesim" "${run[@]}" --paths "$paths" --threads 1 -o "$out/weak-1.h5")
-T[weak-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" "${run[@]}" --paths $((2 * paths)) --threads 1 -o "$out/weak-2.h5")
+T[weak-1]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 1 "$sdesim" "${run[@]}" --save-every 100 --paths "$paths" --threads 1 -o "$out/weak-1.h5") || exit 1
+T[weak-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" "${run[@]}" --save-every 100 --paths $((2 * paths)) --threads 1 -o "$out/weak-2.h5") || exit 1
 printf 'weak   paths  %9s paths per rank: 1 rank %6.2f s | 2 ranks (%s paths) %6.2f s: efficiency %.2f (1 = perfect)\n' \
   "$paths" "${T[weak-1]}" $((2 * paths)) "${T[weak-2]}" "$(echo "${T[weak-1]} / ${T[weak-2]}" | bc -l)"
+# file-write cost: the same run saving a snapshot every 5 steps, to file and --stats-only, 1 process and 2 ranks
+for n in 1 2; do
+  for mode in paths stats; do
+    extra=(); [ "$mode" = stats ] && extra=(--stats-only)
+    T[wr-$n-$mode]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np $n "$sdesim" "${run[@]}" --save-every 5 --paths "$paths" "${extra[@]}" --threads 1 -o "$out/wr-$n-$mode.h5") || exit 1
+  done
+  rm -f "$out"/wr-$n-*.h5
+done
+printf 'write  %9s paths x %s snapshots every 5 steps: 1 rank: to file %6.2f s, --stats-only %6.2f s | 2 ranks: to file %6.2f s, --stats-only %6.2f s\n' \
+  "$paths" $((steps / 5 + 1)) "${T[wr-1-paths]}" "${T[wr-1-stats]}" "${T[wr-2-paths]}" "${T[wr-2-stats]}"
 # mpirun start-up and shut-down: a run of 2 ranks with almost no work
-T[startup]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" --model underdamped_langevin --paths 128 --dt 0.01 --t-end 0.01 -q -o "$out/tiny.h5")
+T[startup]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" --model underdamped_langevin --paths 128 --dt 0.01 --t-end 0.01 -q -o "$out/tiny.h5") || exit 1
 # data-parallel training: 1 process vs 2 ranks x 1 thread, the same bits
 train_args=(train --data "$out/paths-1x1.h5" --steps 200 --batch 4096 --hidden 64,64 --pool-size 512 -R 256 --seed 1 -q)
 if [ -x "$scorefit" ]; then
-  T[train-1]=$(OMP_NUM_THREADS=1 time_it "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-1.h5")
-  T[train-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-2.h5")
+  T[train-1]=$(OMP_NUM_THREADS=1 time_it "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-1.h5") || exit 1
+  T[train-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-2.h5") || exit 1
   printf 'train  200 steps, batch 4096 (16 chunks), 2 x 64 network, local-dsm: 1 process x 1 thread %6.2f s (baseline) | 2 ranks x 1 thread %6.2f s (x%.2f)\n' \
     "${T[train-1]}" "${T[train-2]}" "$(echo "${T[train-1]} / ${T[train-2]}" | bc -l)"
 fi
-/usr/bin/python3 - "$out" "$paths" "$steps" "${T[stats-1x1]}" "${T[paths-1x1]}" "${T[stats-2x1]}" "${T[paths-2x1]}" "${T[startup]}" <<'PY'
+/usr/bin/python3 - "$out" "$paths" "$steps" "${T[stats-1x1]}" "${T[wr-1-paths]}" "${T[wr-1-stats]}" "${T[wr-2-paths]}" "${T[wr-2-stats]}" "${T[startup]}" <<'PY'
 import os, sys, h5py, numpy as np
 d = sys.argv[1]
 paths, steps = int(sys.argv[2]), int(sys.argv[3])
-stats1, paths1, stats2, paths2, startup = map(float, sys.argv[4:9])
+stats1, wp1, ws1, wp2, ws2, startup = map(float, sys.argv[4:10])
 def first_dataset(path, suffix):
     with h5py.File(path, "r") as f:
         names = []
@@ -79,33 +89,30 @@ if os.path.exists(f"{d}/train-2.h5"):
 
 # The 64-rank projection: a model, not a measurement. Inputs measured above on this machine:
 #   r     path-steps per second of one rank x 1 thread (--stats-only run, start-up removed)
-#   c_w   seconds per byte of position/value written (paths run minus stats run; 1 and 2 ranks)
+#   c_w   seconds per byte of position/value written: the run saving every 5 steps to file minus the
+#         same run --stats-only (which computes statistics instead: so c_w is a lower bound), 1 and 2 ranks
 #   t0    mpirun start-up and shut-down (2 ranks, no work)
-snaps = steps // 100 + 1
 dim = 2
-bytes_written = paths * snaps * dim * 8
+bytes_written = paths * (steps // 5 + 1) * dim * 8
 r = paths * steps / max(stats1 - startup, 1e-9)
-cw1 = max(paths1 - stats1, 0.0) / bytes_written
-cw2 = max(paths2 - stats2, 0.0) / bytes_written
-print(f"inputs: r = {r:.3g} path-steps/s per rank-thread; write cost {cw1 * 1e9:.3g} s/GB (1 process, serial HDF5), "
-      f"{cw2 * 1e9:.3g} s/GB (2 ranks, MPI-IO, local disk); mpirun start-up {startup:.2f} s")
-# Projection: P paths x S steps on N ranks x c threads per rank, snapshot bytes B.
-#   T(N) = t0 + P S / (N c e r) + B / BW + gather
-#   e  = 0.85 thread efficiency inside a rank (assumed; measured 1 -> 2 threads above on a loaded machine)
-#   BW = aggregate bandwidth of the file system for collective writes: 2 GB/s assumed (a modest Lustre/GPFS
-#        share; this machine's local disk measured above is not a cluster file system)
-#   gather = statistics partials to rank 0: (1 + d + d^2) doubles per 64 paths per snapshot at 5 GB/s (assumed)
+cw1 = max(wp1 - ws1, 0.0) / bytes_written
+cw2 = max(wp2 - ws2, 0.0) / bytes_written
+print(f"inputs: r = {r:.3g} path-steps/s per rank-thread; write cost {cw1 * 1e9:.3g} s/GB (1 rank), "
+      f"{cw2 * 1e9:.3g} s/GB (2 ranks), MPI-IO to the local disk ({bytes_written / 1e9:.2f} GB); mpirun start-up {startup:.2f} s")
+# Projection: P paths x S steps on N ranks x c threads per rank, B bytes of snapshots:
+#   T(N) = t0 + P S / (N c e r) + write + gather
+#   e      thread efficiency inside a rank: 0.85 assumed (1 -> 2 threads is measured above, on a loaded machine)
+#   write  B c_w with c_w measured here (2 ranks, MPI-IO, one local disk): it does not shrink with N, as for
+#          any one shared disk; and B / BW for a parallel file system of BW = 2 GB/s aggregate (assumed)
+#   gather statistics partials to rank 0: (1 + d + d^2) doubles per 64 paths and snapshot at 5 GB/s (assumed)
 P, S, c, e, BW = 10 ** 8, 1000, 16, 0.85, 2e9
 snaps64 = 11
 B = P * snaps64 * dim * 8
 gather = P / 64 * (1 + dim + dim * dim) * 8 * snaps64 / 5e9
 print(f"projection (a model from the inputs above, not a measurement): {P:.0e} paths x {S} steps, d = {dim}, "
-      f"{snaps64} snapshots ({B / 1e9:.0f} GB of paths), ranks of {c} threads, thread efficiency {e}, file system {BW / 1e9:.0f} GB/s:")
+      f"{snaps64} snapshots ({B / 1e9:.1f} GB of paths), ranks of {c} threads at efficiency {e}:")
+print(f"  {'ranks':>5} {'compute s':>10} {'--stats-only s':>15} {'to file, disk as here s':>24} {'to file, 2 GB/s FS s':>21}")
 for N in (1, 2, 8, 64):
     compute = P * S / (N * c * e * r)
-    t_paths = startup + compute + B / BW
-    t_stats = startup + compute + gather
-    print(f"  {N:3d} ranks: compute {compute:8.1f} s, write {B / BW:6.1f} s -> paths to file {t_paths:8.1f} s, "
-          f"--stats-only {t_stats:8.1f} s (speed-up over 1 rank: {(startup + P * S / (c * e * r) + B / BW) / t_paths:5.1f} / "
-          f"{(startup + P * S / (c * e * r) + gather) / t_stats:5.1f})")
+    print(f"  {N:5d} {compute:10.1f} {startup + compute + gather:15.1f} {startup + compute + B * cw2:24.1f} {startup + compute + B / BW:21.1f}")
 PY
