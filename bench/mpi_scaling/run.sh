@@ -54,12 +54,13 @@ printf 'write  %9s paths x %s snapshots every 5 steps: 1 rank: to file %6.2f s, 
 # mpirun start-up and shut-down: a run of 2 ranks with almost no work
 T[startup]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" --model underdamped_langevin --paths 128 --dt 0.01 --t-end 0.01 -q -o "$out/tiny.h5") || exit 1
 # data-parallel training: 1 process vs 2 ranks x 1 thread, the same bits
-train_args=(train --data "$out/paths-1x1.h5" --steps 200 --batch 4096 --hidden 64,64 --pool-size 512 -R 256 --seed 1 -q)
+train_args=(train --data "$out/paths-1x1.h5" --steps 200 --batch 4096 --seed 1 -q)
 if [ -x "$scorefit" ]; then
   T[train-1]=$(OMP_NUM_THREADS=1 time_it "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-1.h5") || exit 1
+  T[train-1x2]=$(OMP_NUM_THREADS=2 time_it "$scorefit" "${train_args[@]}" --threads 2 -o "$out/train-1x2.h5") || exit 1
   T[train-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$scorefit" "${train_args[@]}" --threads 1 -o "$out/train-2.h5") || exit 1
-  printf 'train  200 steps, batch 4096 (16 chunks), 2 x 64 network, local-dsm: 1 process x 1 thread %6.2f s (baseline) | 2 ranks x 1 thread %6.2f s (x%.2f)\n' \
-    "${T[train-1]}" "${T[train-2]}" "$(echo "${T[train-1]} / ${T[train-2]}" | bc -l)"
+  printf 'train  200 steps, batch 4096 (16 chunks), default network and targets, local-dsm: 1 process x 1 thread %6.2f s (baseline) | 1 process x 2 threads %6.2f s (x%.2f) | 2 ranks x 1 thread %6.2f s (x%.2f)\n' \
+    "${T[train-1]}" "${T[train-1x2]}" "$(echo "${T[train-1]} / ${T[train-1x2]}" | bc -l)" "${T[train-2]}" "$(echo "${T[train-1]} / ${T[train-2]}" | bc -l)"
 fi
 /usr/bin/python3 - "$out" "$paths" "$steps" "${T[stats-1x1]}" "${T[wr-1-paths]}" "${T[wr-1-stats]}" "${T[wr-2-paths]}" "${T[wr-2-stats]}" "${T[startup]}" <<'PY'
 import os, sys, h5py, numpy as np
