@@ -2,7 +2,7 @@
 # Scaling of sdesim (and scorefit train) over MPI ranks on this machine, and a projection to 64
 # ranks from what is measured here (docs/distributed.md, "Measured").
 # Needs the MPI build: cmake --preset mpi && cmake --build --preset mpi
-# Usage: bench/mpi_scaling/run.sh [PATHS] [T_END]     (defaults 200000 paths, t_end 5, dt 0.01)
+# Usage: bench/mpi_scaling/run.sh [PATHS] [T_END]     (defaults 2000000 paths, t_end 5, dt 0.01)
 # Prints, for the same run, the wall time of 1 process x 1 thread (the baseline, measured in
 # this run), 1 process x 2 threads and 2 ranks x 1 thread with the ratios to the baseline
 # (strong scaling); 1 rank with PATHS paths against 2 ranks with 2 x PATHS (weak scaling); the
@@ -12,7 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 sdesim="${SDESIM:-$here/../../build-mpi/apps/sdesim/sdesim}"
 scorefit="${SCOREFIT:-$here/../../build-mpi/apps/scorefit/scorefit}"
-paths="${1:-200000}"
+paths="${1:-2000000}"
 t_end="${2:-5}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -41,16 +41,16 @@ T[weak-1]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 1 "$sdesim" "${run[@]}" --
 T[weak-2]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" "${run[@]}" --save-every 100 --paths $((2 * paths)) --threads 1 -o "$out/weak-2.h5") || exit 1
 printf 'weak   paths  %9s paths per rank: 1 rank %6.2f s | 2 ranks (%s paths) %6.2f s: efficiency %.2f (1 = perfect)\n' \
   "$paths" "${T[weak-1]}" $((2 * paths)) "${T[weak-2]}" "$(echo "${T[weak-1]} / ${T[weak-2]}" | bc -l)"
-# file-write cost: the same run saving a snapshot every 5 steps, to file and --stats-only, 1 process and 2 ranks
+# file-write cost: the same run saving a snapshot every 50 steps, to file and --stats-only, 1 process and 2 ranks
 for n in 1 2; do
   for mode in paths stats; do
     extra=(); [ "$mode" = stats ] && extra=(--stats-only)
-    T[wr-$n-$mode]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np $n "$sdesim" "${run[@]}" --save-every 5 --paths "$paths" "${extra[@]}" --threads 1 -o "$out/wr-$n-$mode.h5") || exit 1
+    T[wr-$n-$mode]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np $n "$sdesim" "${run[@]}" --save-every 50 --paths "$paths" "${extra[@]}" --threads 1 -o "$out/wr-$n-$mode.h5") || exit 1
   done
   rm -f "$out"/wr-$n-*.h5
 done
-printf 'write  %9s paths x %s snapshots every 5 steps: 1 rank: to file %6.2f s, --stats-only %6.2f s | 2 ranks: to file %6.2f s, --stats-only %6.2f s\n' \
-  "$paths" $((steps / 5 + 1)) "${T[wr-1-paths]}" "${T[wr-1-stats]}" "${T[wr-2-paths]}" "${T[wr-2-stats]}"
+printf 'write  %9s paths x %s snapshots every 50 steps: 1 rank: to file %6.2f s, --stats-only %6.2f s | 2 ranks: to file %6.2f s, --stats-only %6.2f s\n' \
+  "$paths" $((steps / 50 + 1)) "${T[wr-1-paths]}" "${T[wr-1-stats]}" "${T[wr-2-paths]}" "${T[wr-2-stats]}"
 # mpirun start-up and shut-down: a run of 2 ranks with almost no work
 T[startup]=$(OMP_NUM_THREADS=1 time_it "${mpi[@]}" -np 2 "$sdesim" --model underdamped_langevin --paths 128 --dt 0.01 --t-end 0.01 -q -o "$out/tiny.h5") || exit 1
 # data-parallel training: 1 process vs 2 ranks x 1 thread, the same bits
@@ -90,11 +90,11 @@ if os.path.exists(f"{d}/train-2.h5"):
 
 # The 64-rank projection: a model, not a measurement. Inputs measured above on this machine:
 #   r     path-steps per second of one rank x 1 thread (--stats-only run, start-up removed)
-#   c_w   seconds per byte of position/value written: the run saving every 5 steps to file minus the
+#   c_w   seconds per byte of position/value written: the run saving every 50 steps to file minus the
 #         same run --stats-only (which computes statistics instead: so c_w is a lower bound), 1 and 2 ranks
 #   t0    mpirun start-up and shut-down (2 ranks, no work)
 dim = 2
-bytes_written = paths * (steps // 5 + 1) * dim * 8
+bytes_written = paths * (steps // 50 + 1) * dim * 8
 r = paths * steps / max(stats1 - startup, 1e-9)
 cw1 = max(wp1 - ws1, 0.0) / bytes_written
 cw2 = max(wp2 - ws2, 0.0) / bytes_written
