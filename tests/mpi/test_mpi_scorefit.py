@@ -148,6 +148,15 @@ with tempfile.TemporaryDirectory() as d:
             run((mpi(n) if n else []) + cmd)
             same_model(ref, out)
         print("OK: stopped on 2 ranks at step 100, resumed on 3 ranks and on one process: the serial run's bits")
+        # --time-limit reads each rank's clock: the ranks agree on the step to stop at (a
+        # disagreement would leave one waiting for the other: the test would time out)
+        limited = os.path.join(d, "limited.h5")
+        run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", limited, "--time-limit", "1"] +
+            setting(TRAIN, "--steps", "1000000"), timeout=120)
+        with h5py.File(limited, "r") as f:
+            done = int(f["score_model"].attrs["steps_done"])
+        assert done > 0 and done % 50 == 0 and done < 1000000, done
+        print(f"OK: --time-limit 1 on 3 ranks: all stopped at step {done}, one file")
     elif CASE == "bad_input":
         data = ensemble(d, "double_well", "data.h5")
         out = os.path.join(d, "out.h5")
