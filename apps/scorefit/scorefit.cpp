@@ -214,6 +214,10 @@ void check_same_on_every_process(nn::ProcessGroup& group, const score::TrainingD
     mix_text(v);
   }
   mix(static_cast<std::uint64_t>(o.steps));
+  mix(o.seed);  // the settings the file keeps outside numeric_settings()
+  for (int w : o.hidden) mix(static_cast<std::uint64_t>(w));
+  mix_double(o.t_min);
+  mix_double(o.t_max);
   const int n = group.size(), me = group.rank();
   std::vector<double> all(2 * static_cast<std::size_t>(n), 0.0);  // two exact 32-bit halves per process
   all[2 * static_cast<std::size_t>(me)] = static_cast<double>(h >> 32);

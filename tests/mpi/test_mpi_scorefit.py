@@ -194,11 +194,14 @@ with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "out.h5")
         base = [SCOREFIT, "train", "-o", out] + TRAIN
 
-        def mpmd(args0, args1, expect):
-            cmd = [MPIRUN, "--oversubscribe", "-np", "1"] + base + args0 + [":", "-np", "1"] + base + args1
+        def mpmd_cmds(cmd0, cmd1, expect):
+            cmd = [MPIRUN, "--oversubscribe", "-np", "1"] + cmd0 + [":", "-np", "1"] + cmd1
             p = run(cmd, expect=expect)
             no_files(d, ["data.h5", "other.h5"], " ".join(cmd))
             return one_error_line(p)
+
+        def mpmd(args0, args1, expect):
+            return mpmd_cmds(base + args0, base + args1, expect)
 
         line = mpmd(["--data", data], ["--data", os.path.join(d, "missing.h5")], 3)
         assert "missing.h5" in line and "rank 1 of 2" in line, line
@@ -209,6 +212,8 @@ with tempfile.TemporaryDirectory() as d:
         line = mpmd(["--data", data], ["--data", other], 2)
         assert "different data or training settings" in line and "process 1" in line, line
         line = mpmd(["--data", data], ["--data", data, "--lr", "0.001"], 2)
+        assert "different data or training settings" in line, line
+        line = mpmd_cmds(base + ["--data", data], setting(base, "--seed", "6") + ["--data", data], 2)
         assert "different data or training settings" in line, line
         os.remove(other)
         # A rank-local error mid-run (injected after step 75 by the test hook SDESCORE_TEST_FAIL_AT,
