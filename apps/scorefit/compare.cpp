@@ -27,10 +27,13 @@ int run_compare(const CompareOptions& o) {
   control.run_done = [&](const eval::StudyRun& r) {
     if (bar) bar->finish();
     if (o.quiet) return;
-    char tta[32] = "not reached";
+    const bool ref = !r.score_error.empty();  // a Fokker-Planck reference exists (1D and 2D models)
+    char tta[32] = "not reached", err[64] = "n/a (no reference)";
     if (r.time_to_accuracy >= 0) std::snprintf(tta, sizeof tta, "%.1f s", r.time_to_accuracy);
-    std::printf("compare: %-15s seed %lu: %.1f s, score error %.4f (D s %.4f), time to %.3g: %s, SW1/floor at last time: %.2f\n",
-                r.objective.c_str(), r.seed, r.train_seconds, r.final_error, r.final_ds_error, o.threshold, tta,
+    if (!ref) std::snprintf(tta, sizeof tta, "n/a");
+    if (ref) std::snprintf(err, sizeof err, "%.4f (D s %.4f)", r.final_error, r.final_ds_error);
+    std::printf("compare: %-15s seed %lu: %.1f s, score error %s, time to %.3g: %s, held-out ISM %.4g, SW1/floor at last time: %.2f\n",
+                r.objective.c_str(), r.seed, r.train_seconds, err, o.threshold, tta, r.heldout_ism,
                 r.metrics.back().sliced_w1.ratio());
     std::fflush(stdout);
   };

@@ -155,4 +155,109 @@ TEST_CASE("geometric Brownian motion (multiplicative noise): the log-normal law 
   CHECK(std::abs(vl - v_exact) < 4 * v_exact * std::sqrt(2.0 / n));
 }
 
+// <r^2> of the active Brownian particle in a harmonic trap, stationary, by hand: the thermal part
+// 2 Dt / k, and the active part v^2 int int e^{-k(a+b)} <e(a).e(b)> da db with <e(a).e(b)> =
+// e^{-Dr |a - b|}, which is v^2 / (k (k + Dr)).
+double abp_r2(double v, double k, double Dt, double Dr) { return 2 * Dt / k + v * v / (k * (k + Dr)); }
+
+/// Mean of x^2 + y^2 over the paths and the k-sigma/sqrt(N) tolerance from the sample's own spread.
+std::pair<double, double> mean_r2(const ensemble::StateMatrix& s, double k_sigma) {
+  const std::int64_t n = s.n_paths();
+  double m = 0, m2 = 0;
+  for (std::int64_t p = 0; p < n; ++p) {
+    const double r2 = s(0, p) * s(0, p) + s(1, p) * s(1, p);
+    m += r2;
+    m2 += r2 * r2;
+  }
+  m /= double(n);
+  return {m, k_sigma * std::sqrt((m2 / double(n) - m * m) / double(n))};
+}
+
+TEST_CASE("3 variables: the active Brownian particle in a trap rides its stationary ring (<r^2> by hand); theta diffuses") {
+  using F3 = modelfile::FileModel<3, 3, additive_noise>;
+  const F3 m = load<F3>("active_brownian_trap.toml");
+  CHECK(m.spec().dim == 3);
+  CHECK(m.spec().declared_noise_dim == 3);
+  const double v = 2.0, k = 1.0, Dt = 0.1, Dr = 0.5;
+  // t = 10 (e^{-2 k t} ~ 2e-9 of the start is left); Euler's bias on the OU part is ~ k dt / 2.
+  const std::int64_t n = 20000, steps = 5000;
+  const double dt = 2e-3, t = steps * dt;
+  const auto s = run(EulerMaruyama{}, m, n, steps, dt, 13, Vec<double, 3>::Zero());
+  const auto [r2, tol] = mean_r2(s, 4);
+  const double exact = abp_r2(v, k, Dt, Dr);
+  MESSAGE("active Brownian particle in a trap: <r^2> = " << r2 << " +- " << tol / 4 << ", by hand " << exact);
+  CHECK(std::abs(r2 - exact) < tol + k * dt * exact);
+  CHECK(exact > 10 * 2 * Dt / k);  // the ring: activity, not temperature, sets the size
+  // theta has no drift: N(0, 2 Dr t) exactly (Euler is exact for it)
+  double vt = 0;
+  for (std::int64_t p = 0; p < n; ++p) vt += s(2, p) * s(2, p);
+  vt /= double(n);
+  CHECK(std::abs(vt - 2 * Dr * t) < 4 * 2 * Dr * t * std::sqrt(2.0 / double(n)));
+}
+
+TEST_CASE("3 variables, 1 noise: G is padded to 3 x 3 with zero columns; the law is the file's") {
+  using F3 = modelfile::FileModel<3, 3, additive_noise>;
+  mftest::use_test_cache();
+  // the particle above without translational noise: noise on theta only (hypoelliptic in x, y)
+  const F3 m(modelfile::load_model_text(
+      "name = \"abp_rot\"\nvariables = [\"x\", \"y\", \"theta\"]\n"
+      "drift = [\"v*cos(theta) - k*x\", \"v*sin(theta) - k*y\", \"0\"]\n"
+      "diffusion = [[\"0\"], [\"0\"], [\"sqrt(2*Dr)\"]]\n"
+      "[parameters]\nv = 2.0\nk = 1.0\nDr = 0.5\n",
+      "abp_rot.toml"));
+  CHECK(m.spec().declared_noise_dim == 1);
+  CHECK(m.spec().noise_dim == 3);
+  CHECK(m.spec().noise_kind == modelfile::NoiseKind::additive);
+  const Mat<double, 3, 3> G = m.diffusion(Vec<double, 3>(0.3, -0.2, 1.0), 0.0);
+  CHECK(G(2, 0) == doctest::Approx(1.0));  // sqrt(2 Dr)
+  CHECK(G.col(1).isZero(0.0));
+  CHECK(G.col(2).isZero(0.0));
+  CHECK(G.row(0).isZero(0.0));
+  const auto s = run(EulerMaruyama{}, m, 20000, 5000, 2e-3, 14, Vec<double, 3>::Zero());
+  const auto [r2, tol] = mean_r2(s, 4);
+  const double exact = abp_r2(2.0, 1.0, 0.0, 0.5);
+  MESSAGE("active particle, rotational noise only: <r^2> = " << r2 << ", by hand " << exact);
+  CHECK(std::abs(r2 - exact) < tol + 2e-3 * exact);
+}
+
+TEST_CASE("3 variables, general noise: independent geometric Brownian motions through a 3 x 3 G") {
+  using F3 = modelfile::FileModel<3, 3, general_noise>;
+  mftest::use_test_cache();
+  // G mixes the noises (rotation Q with orthonormal rows): each row's norm is sigma_i x_i, so each
+  // coordinate is a GBM in law: log x_i(t) ~ N((mu - sigma_i^2 / 2) t, sigma_i^2 t)
+  const F3 m(modelfile::load_model_text(
+      "name = \"gbm3\"\nvariables = [\"a\", \"b\", \"c\"]\n"
+      "drift = [\"mu*a\", \"mu*b\", \"mu*c\"]\n"
+      "diffusion = [[\"0.6*s1*a\", \"0.8*s1*a\", \"0\"], [\"-0.8*s2*b\", \"0.6*s2*b\", \"0\"], [\"0\", \"0\", \"s3*c\"]]\n"
+      "initial = [1, 1, 1]\n"
+      "[parameters]\nmu = 0.3\ns1 = 0.5\ns2 = 0.8\ns3 = 0.2\n",
+      "gbm3.toml"));
+  CHECK(m.spec().noise_kind == modelfile::NoiseKind::general);
+  const std::int64_t n = 10000;
+  const auto s = run(EulerMaruyama{}, m, n, 2000, 5e-4, 15, m.initial_state());
+  const double mu = 0.3, sig[3] = {0.5, 0.8, 0.2};
+  for (int i = 0; i < 3; ++i) {
+    double ml = 0, vl = 0;
+    for (std::int64_t p = 0; p < n; ++p) ml += std::log(s(i, p));
+    ml /= double(n);
+    for (std::int64_t p = 0; p < n; ++p) vl += (std::log(s(i, p)) - ml) * (std::log(s(i, p)) - ml);
+    vl /= double(n - 1);
+    const double me = (mu - 0.5 * sig[i] * sig[i]), ve = sig[i] * sig[i];  // t = 1
+    // Euler's weak bias at dt = 5e-4 is ~ sigma^2 dt, far below the tolerance
+    CHECK(std::abs(ml - me) < 4 * std::sqrt(ve / double(n)));
+    CHECK(std::abs(vl - ve) < 4 * ve * std::sqrt(2.0 / double(n)));
+  }
+  // the first two coordinates share their noises but are uncorrelated (orthogonal rows)
+  double cab = 0, ma = 0, mb = 0;
+  for (std::int64_t p = 0; p < n; ++p) {
+    ma += std::log(s(0, p));
+    mb += std::log(s(1, p));
+  }
+  ma /= double(n);
+  mb /= double(n);
+  for (std::int64_t p = 0; p < n; ++p) cab += (std::log(s(0, p)) - ma) * (std::log(s(1, p)) - mb);
+  cab /= double(n - 1);
+  CHECK(std::abs(cab) < 4 * 0.5 * 0.8 / std::sqrt(double(n)));
+}
+
 }  // namespace modelfile_examples_test

@@ -88,6 +88,20 @@ TEST_CASE("file models: active swimmer (2 x 1 noise) and ou2d equal the built-in
   CHECK(max_rel_diff(run(LocalLinearization{}, o, 256, 100, 1e-2), run(LocalLinearization{}, ob, 256, 100, 1e-2)) < 1e-12);
 }
 
+TEST_CASE("file models: the 3-variable active Brownian particle in a trap agrees with the built-in") {
+  using F3 = modelfile::FileModel<3, 3, additive_noise>;
+  const F3 f = load<F3>("active_brownian_trap.toml");
+  models::ActiveBrownian2D b;  // the same SDE, with the file's defaults
+  b.v0 = 2.0;
+  b.k = 1.0;
+  b.Dt = 0.1;
+  b.Dr = 0.5;
+  // the same normals and arithmetic; cos / sin may come from different implementations (the
+  // generated unit calls libm, the built-in's lanes may not), so agreement to rounding
+  CHECK(max_rel_diff(run(EulerMaruyama{}, f, 256, 300, 1e-2), run(EulerMaruyama{}, b, 256, 300, 1e-2)) < 1e-12);
+  CHECK(max_rel_diff(run(Heun{}, f, 256, 300, 1e-2), run(Heun{}, b, 256, 300, 1e-2)) < 1e-12);
+}
+
 TEST_CASE("file models: derivatives through the adapter equal the built-ins' AutoDiff") {
   using FS = modelfile::FileModel<2, 1, additive_noise>;
   const FS f = load<FS>("active_swimmer.toml");
@@ -135,10 +149,10 @@ TEST_CASE("file models: the registry runs a path, and records and re-adopts the 
   mftest::check_contains(mftest::config_error([] { app::visit_model("file:nothing#0123456789abcdef", {}, [](const auto&) {}); }),
                          {"whose text is not available here", "model_file_text"});
   // A shape the adapter does not offer is refused with the list.
-  const std::string text3 = "name = \"three\"\nvariables = [\"x\", \"y\", \"z\"]\ndrift = [\"-x\", \"-y\", \"-z\"]\ndiffusion = 1\n";
-  const auto lm = modelfile::load_model_text(text3, "three.toml");
+  const std::string text4 = "name = \"four\"\nvariables = [\"x\", \"y\", \"z\", \"w\"]\ndrift = [\"-x\", \"-y\", \"-z\", \"-w\"]\ndiffusion = 1\n";
+  const auto lm = modelfile::load_model_text(text4, "four.toml");
   mftest::check_contains(mftest::config_error([&] { app::visit_model(lm->spec.key(), {}, [](const auto&) {}); }),
-                         {"three.toml: model 'three' has 3 variables", "model files run in these shapes"});
+                         {"four.toml: model 'four' has 4 variables", "model files run in these shapes"});
 }
 
 /// The file model without its block functions: the engine then steps it path by path, calling
@@ -202,8 +216,21 @@ TEST_CASE("file models: block stepping equals path-by-path evaluation bit for bi
       "name = \"tdep\"\nvariables = [\"x\", \"y\"]\ndrift = [\"-x*(1 + 0.5*cos(t))\", \"-2*y + x\"]\n"
       "diffusion = [\"0.3 + 0.2*t\", \"0.5\"]\n",
       "tdep.toml"));
+  using FM33 = modelfile::FileModel<3, 3, additive_noise>;
+  using FG33 = modelfile::FileModel<3, 3, general_noise>;
+  const FM33 abp = load<FM33>("active_brownian_trap.toml");
+  const FM33 padded(modelfile::load_model_text(  // 3 x 1 G, run padded to 3 x 3
+      "name = \"pad3\"\nvariables = [\"x\", \"y\", \"z\"]\ndrift = [\"y\", \"-x - 0.5*y + 0.2*cos(t)\", \"-z + x*y\"]\n"
+      "diffusion = [[\"0\"], [\"0.7\"], [\"0.1*t\"]]\n",
+      "pad3.toml"));
+  const FG33 gen3(modelfile::load_model_text(
+      "name = \"gen3\"\nvariables = [\"x\", \"y\", \"z\"]\ndrift = [\"-x + y*z\", \"-y - x*z\", \"-z + 0.3*sin(t)\"]\n"
+      "diffusion = [[\"0.5\", \"0.1*x\", \"0\"], [\"0.2*cos(y)\", \"0.4 + 0.1*t\", \"0.1*z\"], [\"0\", \"0.05*y\", \"0.3\"]]\n",
+      "gen3.toml"));
+  CHECK(padded.spec().declared_noise_dim == 1);
   // block stepping of `m` against stepping it path by path (PerPath hides drift_block)
   auto same = [&]<class Mod>(auto stepper, const Mod& m, double dt, double t0, int bs) {
+    INFO(m.label(), " with ", decltype(stepper)::name, ", block size ", bs);
     check_identical(run_blocks(stepper, m, 300, 120, dt, t0, bs), run_blocks(stepper, PerPath<Mod>{m}, 300, 120, dt, t0, bs));
   };
   for (int bs : {64, 256}) {
@@ -216,6 +243,10 @@ TEST_CASE("file models: block stepping equals path-by-path evaluation bit for bi
     same(EulerMaruyama{}, gen, 1e-2, 0.3, bs);
     same(EulerMaruyama{}, tdep, 1e-2, 0.3, bs);
     same(Heun{}, tdep, 1e-2, 0.3, bs);
+    same(EulerMaruyama{}, abp, 1e-2, 0.0, bs);
+    same(Heun{}, abp, 1e-2, 0.0, bs);
+    same(EulerMaruyama{}, padded, 1e-2, 0.3, bs);
+    same(EulerMaruyama{}, gen3, 1e-2, 0.3, bs);
   }
 }
 

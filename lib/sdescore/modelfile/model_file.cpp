@@ -388,6 +388,16 @@ class Reader {
         fail(*kn, "noise = \"diagonal\" is declared but " + why_not_diag + " (declare noise = \"general\" or remove the key)");
       s.noise_kind = declared;
     }
+    // A 3-variable model runs in the (3, 3) shapes (visit.hpp): fewer noises are padded with zero
+    // columns of G (the same law; Itô and Stratonovich agree on them).
+    s.declared_noise_dim = m;
+    if (d == 3 && m < kRunNoiseColumns3D) {
+      std::vector<Formula> padded;
+      for (int i = 0; i < d; ++i)
+        for (int j = 0; j < kRunNoiseColumns3D; ++j) padded.push_back(j < m ? s.diffusion[std::size_t(i * m + j)] : zero());
+      s.diffusion = std::move(padded);
+      s.noise_dim = kRunNoiseColumns3D;
+    }
   }
 };
 

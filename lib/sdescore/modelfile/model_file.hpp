@@ -30,6 +30,10 @@ struct Formula {
   bool exact_columns = false;  ///< whether column + offset is the file column of character `offset`
 };
 
+/// A model file with 3 variables and fewer than 3 noises runs with G padded by zero columns to
+/// 3 x 3 (the model-file shapes, visit.hpp, have 3 noise columns for 3 variables).
+inline constexpr int kRunNoiseColumns3D = 3;
+
 struct ModelSpec {
   std::string origin;  ///< the path given, or a description of where the text came from
   std::string text;    ///< the full text of the file
@@ -39,7 +43,8 @@ struct ModelSpec {
   std::vector<ParamSpec> params;       ///< in file order
   std::vector<Formula> drift;          ///< one per variable
   std::vector<Formula> diffusion;      ///< dim x noise_dim, row-major
-  int dim = 0, noise_dim = 0;
+  int dim = 0, noise_dim = 0;          ///< noise_dim: the columns G runs with (padded, below)
+  int declared_noise_dim = 0;          ///< the columns the file gives (< noise_dim: zero columns were added)
   NoiseKind noise_kind = NoiseKind::general;  ///< as declared, else inferred (checked either way)
   NoiseKind inferred_noise_kind = NoiseKind::general;
   bool diffusion_constant = false;     ///< no variable and no t in G

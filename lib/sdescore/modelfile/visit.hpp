@@ -6,9 +6,12 @@
 /// A model file runs as FileModel<D, M, Kind> for the (state_dim, noise_dim, noise kind) shapes
 /// in FileShapes. Every shape is one more instantiation of every app template (engine x steppers,
 /// training, physics), so the list is short:
-///   (1,1) additive, (1,1) diagonal, (2,1) additive, (2,2) additive, (2,2) general.
-/// A 2D diagonal model runs as (2,2) general (Milstein is then not offered); other shapes are
-/// refused with this list.
+///   (1,1) additive, (1,1) diagonal, (2,1) additive, (2,2) additive, (2,2) general,
+///   (3,3) additive, (3,3) general.
+/// A 2D or 3D diagonal model runs as general (Milstein is then not offered). A 3-variable model
+/// with fewer than 3 noises runs with its G padded by zero columns to 3 x 3 (model_file.cpp,
+/// kRunNoiseColumns3D): the same law, one or two more normals per step. Other shapes are refused
+/// with this list.
 #include <memory>
 #include <string>
 #include <tuple>
@@ -21,10 +24,12 @@ namespace sdescore::modelfile {
 
 using FileShapes = std::tuple<FileModel<1, 1, additive_noise>, FileModel<1, 1, diagonal_noise>,
                               FileModel<2, 1, additive_noise>, FileModel<2, 2, additive_noise>,
-                              FileModel<2, 2, general_noise>>;
+                              FileModel<2, 2, general_noise>, FileModel<3, 3, additive_noise>,
+                              FileModel<3, 3, general_noise>>;
 
 inline constexpr std::string_view kShapesText =
-    "1 variable (any noise), 2 variables with 1 additive noise, 2 variables with 2 noises (any kind)";
+    "1 variable (any noise), 2 variables with 1 additive noise, 2 variables with 2 noises (any kind), "
+    "3 variables with at most 3 noises (any kind)";
 
 /// The attribute names of the provenance in output files (io::RunInfo::extra).
 inline constexpr const char* kTextAttr = "model_file_text";

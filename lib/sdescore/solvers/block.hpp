@@ -49,6 +49,21 @@ template <class S, int D>
 void store_lane(const Vec<S, D>& v, double* x, std::ptrdiff_t ld, std::int64_t i) {
   for (int d = 0; d < D; ++d) x[d * ld + i] = static_cast<double>(v(d));
 }
+/// G dW, each row summed left to right: ((G_i0 dW_0 + G_i1 dW_1) + G_i2 dW_2) + ... The steppers'
+/// per-path steps and their block steps both use it, so the two give the same bits for any noise
+/// dimension (Eigen's product sums 3 or more terms in an order that depends on the scalar type:
+/// packets for double, a pairwise split for the engine's lanes).
+template <class S, int D, int Mn>
+Vec<S, D> noise_term(const Mat<S, D, Mn>& G, const Vec<S, Mn>& dW) {
+  Vec<S, D> r;
+  for (int i = 0; i < D; ++i) {
+    S acc = G(i, 0) * dW(0);
+    for (int j = 1; j < Mn; ++j) acc += G(i, j) * dW(j);
+    r(i) = acc;
+  }
+  return r;
+}
+
 template <class S, int Mn>
 Vec<S, Mn> noise_lane(const BlockStep& b, std::int64_t i) {
   Vec<S, Mn> dW;
@@ -73,7 +88,7 @@ void euler_block(const M& m, const BlockStep& b) {
       for (std::int64_t i = 0; i < w; ++i) {
         Vec<S, D> yi = load_lane<S, D>(y, b.ld, i);
         const Vec<S, D> fi = load_lane<S, D>(f, C, i);
-        yi += fi * b.dt + G * noise_lane<S, Mn>(b, c + i);
+        yi += fi * b.dt + noise_term<S, D, Mn>(G, noise_lane<S, Mn>(b, c + i));
         store_lane<S, D>(yi, y, b.ld, i);
       }
     } else {
@@ -85,7 +100,7 @@ void euler_block(const M& m, const BlockStep& b) {
         Mat<S, D, Mn> G;
         for (int r = 0; r < D; ++r)
           for (int j = 0; j < Mn; ++j) G(r, j) = S(g[(r * Mn + j) * C + i]);
-        yi += fi * b.dt + G * noise_lane<S, Mn>(b, c + i);
+        yi += fi * b.dt + noise_term<S, D, Mn>(G, noise_lane<S, Mn>(b, c + i));
         store_lane<S, D>(yi, y, b.ld, i);
       }
     }

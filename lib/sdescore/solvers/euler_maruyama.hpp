@@ -24,10 +24,10 @@ struct EulerMaruyama {
   void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> t, double dt,
                const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     if constexpr (is_additive_v<M>) {
-      y += m.drift(y, t) * dt + m.diffusion(y, t) * dW;
+      y += m.drift(y, t) * dt + detail::noise_term<S, M::state_dim, M::noise_dim>(m.diffusion(y, t), dW);
     } else {
       const Vec<S, M::state_dim> f = m.drift(y, t);
-      y += f * dt + m.diffusion(y, t) * dW;
+      y += f * dt + detail::noise_term<S, M::state_dim, M::noise_dim>(m.diffusion(y, t), dW);
     }
   }
 

@@ -28,7 +28,7 @@ struct Heun {
   void do_step(const M& m, Vec<S, M::state_dim>& y, std::type_identity_t<S> t, double dt,
                const Vec<std::type_identity_t<S>, M::noise_dim>& dW) const {
     static_assert(supports<M>, "stochastic Heun is for additive noise (it targets Stratonovich otherwise)");
-    const Vec<S, M::state_dim> noise = m.diffusion(y, S(t + 0.5 * dt)) * dW;
+    const Vec<S, M::state_dim> noise = detail::noise_term<S, M::state_dim, M::noise_dim>(m.diffusion(y, S(t + 0.5 * dt)), dW);
     const Vec<S, M::state_dim> f0 = m.drift(y, t);
     const Vec<S, M::state_dim> ypred = y + f0 * dt + noise;
     y += 0.5 * (f0 + m.drift(ypred, S(t + dt))) * dt + noise;
@@ -49,7 +49,7 @@ struct Heun {
           m.diffusion(detail::load_lane<double, D>(y, b.ld, 0), b.t + 0.5 * b.dt).template cast<S>();
       m.drift_block(y, b.ld, b.t, f0, C, w);
       for (std::int64_t i = 0; i < w; ++i) {
-        const Vec<S, D> noise = G * detail::noise_lane<S, Mn>(b, c + i);
+        const Vec<S, D> noise = detail::noise_term<S, D, Mn>(G, detail::noise_lane<S, Mn>(b, c + i));
         const Vec<S, D> ypred = detail::load_lane<S, D>(y, b.ld, i) + detail::load_lane<S, D>(f0, C, i) * b.dt + noise;
         detail::store_lane<S, D>(noise, nz, C, i);
         detail::store_lane<S, D>(ypred, yp, C, i);

@@ -33,7 +33,7 @@ struct Milstein {
     static_assert(is_additive_v<M> || std::is_same_v<S, double>, "Milstein with diagonal noise steps double");
     constexpr int D = M::state_dim;
     if constexpr (is_additive_v<M>) {
-      y += m.drift(y, t) * dt + m.diffusion(y, t) * dW;  // the Milstein correction vanishes
+      y += m.drift(y, t) * dt + detail::noise_term<S, M::state_dim, M::noise_dim>(m.diffusion(y, t), dW);  // the Milstein correction vanishes
     } else {
       using AD = Eigen::AutoDiffScalar<Vec<double, D>>;
       Vec<AD, D> ya;
