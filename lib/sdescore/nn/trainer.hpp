@@ -77,13 +77,7 @@ class Trainer {
     net_.forward(points, times, sigma_bar, div, ws_, opt_.threads);
     const LossGradient lg = loss(ws_.s(), ws_.divergence());
     net_.backward(lg.dL_ds, lg.dL_ddiv, ws_, grad_, opt_.threads);
-    StepStats st;
-    st.loss = lg.value;
-    st.lr = opt_.schedule(adam_.steps());
-    st.grad_norm = adam_.step(net_.parameters(), grad_, st.lr);
-    ema_.update(net_.parameters());
-    st.step = adam_.steps();
-    return st;
+    return apply_gradient(lg.value);
   }
 
   /// Regression on targets (B x d): the weighted squared loss (DSM, local-DSM).
@@ -156,6 +150,18 @@ class Trainer {
   ProcessGroup* group() const { return group_; }
 
  private:
+  /// The optimiser step from grad_ (Adam at the scheduled rate, then the EMA), reported with the
+  /// batch loss: the end of every training step, in one process or shared.
+  StepStats apply_gradient(double loss) {
+    StepStats st;
+    st.loss = loss;
+    st.lr = opt_.schedule(adam_.steps());
+    st.grad_norm = adam_.step(net_.parameters(), grad_, st.lr);
+    ema_.update(net_.parameters());
+    st.step = adam_.steps();
+    return st;
+  }
+
   /// step_custom over a process group: this process's chunks of the batch, the rest gathered.
   template <class LossFn>
   StepStats step_shared(const Eigen::Ref<const Eigen::MatrixXd>& points, const Eigen::Ref<const Eigen::VectorXd>& times,
@@ -212,13 +218,7 @@ class Trainer {
     group_->allgather(std::span<float>(grads.data(), static_cast<std::size_t>(grads.size())), grad_values);
     grad_ = grads.col(0);  // the chunk gradients summed in chunk order, as Mlp::backward sums them
     for (Eigen::Index c = 1; c < n_chunks; ++c) grad_ += grads.col(c);
-    StepStats st;
-    st.loss = lg.value;
-    st.lr = opt_.schedule(adam_.steps());
-    st.grad_norm = adam_.step(net_.parameters(), grad_, st.lr);
-    ema_.update(net_.parameters());
-    st.step = adam_.steps();
-    return st;
+    return apply_gradient(lg.value);
   }
 
   TrainerOptions opt_;
