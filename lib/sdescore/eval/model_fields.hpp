@@ -66,6 +66,16 @@ Eigen::MatrixXd batch_drift(const M& m, const Eigen::MatrixXd& y, double t) {
   return f;
 }
 
+/// df/dy at (y, t): the model's own drift_jacobian where it has one (a model seen through a view,
+/// eval/model_view.hpp), else forward-mode autodiff of its scalar-templated drift.
+template <SdeModel M>
+Mat<double, M::state_dim, M::state_dim> model_drift_jacobian(const M& m, const Vec<double, M::state_dim>& y, double t) {
+  if constexpr (requires { m.drift_jacobian(y, t); })
+    return m.drift_jacobian(y, t);
+  else
+    return drift_jacobian(m, y, t);
+}
+
 /// D(y, t) = G G^T / 2.
 template <SdeModel M>
 Mat<double, M::state_dim, M::state_dim> diffusion_matrix(const M& m, const Vec<double, M::state_dim>& y, double t) {

@@ -102,7 +102,7 @@ Eigen::VectorXd velocity_divergence_from_jacobian(const M& m, const Eigen::Matri
 #pragma omp parallel for schedule(static) if (n > 512)
   for (Eigen::Index i = 0; i < n; ++i) {
     const Vec<double, D> yi = y.row(i).transpose();
-    double v = drift_jacobian(m, yi, t).trace();
+    double v = model_drift_jacobian(m, yi, t).trace();
     for (int a = 0; a < D; ++a)
       for (int b = 0; b < D; ++b) v -= Dm(a, b) * J(i, a * D + b);
     div(i) = v;

@@ -128,6 +128,13 @@ class FokkerPlanckSolver {
   }
 
   const M& model() const { return model_; }
+  /// "FokkerPlanckSolver<model>" for messages (a model seen through a view names itself by label()).
+  std::string who() const {
+    if constexpr (requires { model_.label(); })
+      return "FokkerPlanckSolver<" + model_.label() + ">";
+    else
+      return "FokkerPlanckSolver<" + std::string(M::name) + ">";
+  }
   const Grid<dim>& grid() const { return grid_; }
   const FokkerPlanckOptions& options() const { return opt_; }
   double time() const { return t_; }
@@ -213,7 +220,7 @@ class FokkerPlanckSolver {
       }
     }
     if (!pn.allFinite())
-      throw NumericalError("FokkerPlanckSolver<" + std::string(M::name) + ">: non-finite density after the step t = " +
+      throw NumericalError(who() + ": non-finite density after the step t = " +
                            detail::fmt_double(t_) + " -> " + detail::fmt_double(t_ + dt) + " (dt = " +
                            detail::fmt_double(dt) + ")");
     p_ = std::move(pn);
@@ -268,12 +275,12 @@ class FokkerPlanckSolver {
     const Mat<double, dim, M::noise_dim> G = model_.diffusion(y, t);
     const Matrix D = 0.5 * G * G.transpose();
     if (!D.allFinite())
-      throw NumericalError("FokkerPlanckSolver<" + std::string(M::name) + ">: non-finite diffusion at y = " +
+      throw NumericalError(who() + ": non-finite diffusion at y = " +
                            detail::fmt_point(y.data(), dim) + ", t = " + detail::fmt_double(t));
     if constexpr (dim == 2) {
       const double off = std::max(std::abs(D(0, 1)), std::abs(D(1, 0)));
       if (off > opt_.diagonal_tolerance * (D(0, 0) + D(1, 1)) && off > 0)
-        throw ConfigError("FokkerPlanckSolver<" + std::string(M::name) + ">: D = G G^T/2 has the off-diagonal entry D_01 = " +
+        throw ConfigError(who() + ": D = G G^T/2 has the off-diagonal entry D_01 = " +
                           detail::fmt_double(D(0, 1)) + " at y = " + detail::fmt_point(y.data(), dim) +
                           "; the 2D solver supports diagonal diffusion matrices only");
     }
@@ -297,7 +304,7 @@ class FokkerPlanckSolver {
       }
       const bool diffusive = n_zero == 0;
       if (n_zero > 0 && k_pos >= 0)
-        throw ConfigError("FokkerPlanckSolver<" + std::string(M::name) + ">: D_" + std::to_string(d) + std::to_string(d) +
+        throw ConfigError(who() + ": D_" + std::to_string(d) + std::to_string(d) +
                           " vanishes at y = " + detail::fmt_point(grid_.centre_of(k_zero).data(), dim) +
                           " but is positive at y = " + detail::fmt_point(grid_.centre_of(k_pos).data(), dim) +
                           "; supported: per direction, D_dd > 0 everywhere on the grid or D_dd = 0 everywhere");
@@ -311,7 +318,7 @@ class FokkerPlanckSolver {
         yf(d) += 0.5 * h;
         const double f = model_.drift(yf, t)(d);
         if (!std::isfinite(f))
-          throw NumericalError("FokkerPlanckSolver<" + std::string(M::name) + ">: non-finite drift at y = " +
+          throw NumericalError(who() + ": non-finite drift at y = " +
                                detail::fmt_point(yf.data(), dim) + ", t = " + detail::fmt_double(t));
         double alpha, beta;
         if (!diffusive && opt_.advection == Advection::upwind3) {
@@ -340,7 +347,7 @@ class FokkerPlanckSolver {
         if (diffusive) {
           const double Df = diffusion_at(yf, t)(d, d);
           if (!(Df > 0))
-            throw ConfigError("FokkerPlanckSolver<" + std::string(M::name) + ">: D_" + std::to_string(d) +
+            throw ConfigError(who() + ": D_" + std::to_string(d) +
                               std::to_string(d) + " vanishes at the face y = " + detail::fmt_point(yf.data(), dim) +
                               " but is positive at the cell centres");
           const double z = f / Df * h;
@@ -392,7 +399,7 @@ class FokkerPlanckSolver {
       auto lu = std::make_unique<LU>();
       lu->compute(A);
       if (lu->info() != Eigen::Success)
-        throw NumericalError("FokkerPlanckSolver<" + std::string(M::name) + ">: sparse LU factorisation failed for dt-coefficient " +
+        throw NumericalError(who() + ": sparse LU factorisation failed for dt-coefficient " +
                              detail::fmt_double(coef) + " at t = " + detail::fmt_double(t_op) + ": " + lu->lastErrorMessage());
       ++n_factor_;
       if (cache_.size() >= 3) cache_.pop_front();

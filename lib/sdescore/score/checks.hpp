@@ -22,9 +22,8 @@ namespace sdescore::score {
 /// position is not finite or the model's drift or diffusion is not finite there (e.g. 1e300 in a
 /// cubic drift), or if the hold-out rule leaves no path for training or for evaluation.
 /// holdout_every < 0 skips the path-count check.
-template <SdeModel M>
-void check_training_data(const M& model, const EnsembleData& data, int holdout_every, const std::string& where) {
-  constexpr int D = M::state_dim;
+template <int D>
+void check_training_data(const ModelFields<D>& model, const EnsembleData& data, int holdout_every, const std::string& where) {
   data.validate(D);
   const std::string in = where.empty() ? std::string("the ensemble") : where;
   for (int k = 0; k < data.n_snapshots(); ++k) {
@@ -39,7 +38,7 @@ void check_training_data(const M& model, const EnsembleData& data, int holdout_e
         for (int d = 0; d < D; ++d) ys += (d ? ", " : "") + detail::fmt_double(y(d));
         throw ConfigError(in + ": snapshot " + std::to_string(k) + " (t = " + detail::fmt_double(t) + "), path " +
                           std::to_string(p) + " holds y = (" + ys + "): " + why +
-                          "; the data must be finite positions of model " + std::string(M::name) +
+                          "; the data must be finite positions of model " + model.name() +
                           " (regenerate it, or drop that path)");
       };
       if (!y.allFinite()) refuse("not a finite number");
@@ -61,6 +60,12 @@ void check_training_data(const M& model, const EnsembleData& data, int holdout_e
   } else if (holdout_every == 0 && n < 1) {
     throw ConfigError(in + " has no paths to train on");
   }
+}
+
+/// The same for a model type.
+template <SdeModel M>
+void check_training_data(const M& model, const EnsembleData& data, int holdout_every, const std::string& where) {
+  check_training_data<M::state_dim>(ModelFieldsOf<M>(model), data, holdout_every, where);
 }
 
 /// Settings of a training run beyond FitOptions::validate: the hold-out and the time range.

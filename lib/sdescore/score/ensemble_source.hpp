@@ -1,7 +1,7 @@
 #pragma once
 // Samples of p_tau for any tau in [t_first, t_last] from a stored ensemble (method.md 2.3,
 // "where y_s comes from"): take the latest snapshot t_k <= tau and advance it to tau with the
-// stepper St given to the source (at most the simulation dt per step). That is not necessarily
+// sampler stepper of the model's view (model_view.hpp; at most the simulation dt per step). That is not necessarily
 // the stepper that produced the ensemble: the apps pass stochastic Heun for additive noise and
 // Euler-Maruyama otherwise (scorefit::with_sampler_stepper); the simulation's own stepper is
 // only recorded in the file. Paths are split into a training part and a held-out part by path
@@ -14,6 +14,7 @@
 #include "sdescore/ensemble/engine.hpp"
 #include "sdescore/random/draws.hpp"
 #include "sdescore/score/holdout.hpp"
+#include "sdescore/score/model_view.hpp"
 #include "sdescore/solvers/stepper.hpp"
 
 namespace sdescore::score {
@@ -43,16 +44,17 @@ inline void EnsembleData::validate(int model_dim) const {
   require_positive("ensemble dt", dt);
 }
 
-/// Draws samples of p_tau from an ensemble (training or held-out paths only).
-template <SdeModel M, class St>
-class EnsembleSource {
+/// Draws samples of p_tau from an ensemble (training or held-out paths only), advancing
+/// snapshots with a model seen through its ModelView (compiled once per dimension D).
+template <int D>
+class SnapshotSource {
  public:
-  static constexpr int D = M::state_dim;
   using State = Vec<double, D>;
 
-  /// held-out paths follow score/holdout.hpp (every holdout_every-th path; 0: none held out)
-  EnsembleSource(const M& model, St stepper, const EnsembleData& data, int holdout_every, bool held_out)
-      : model_(model), stepper_(stepper), data_(&data) {
+  /// held-out paths follow score/holdout.hpp (every holdout_every-th path; 0: none held out).
+  /// The model is not copied: it must outlive the source.
+  SnapshotSource(const ModelView<D>& model, const EnsembleData& data, int holdout_every, bool held_out)
+      : model_(&model), data_(&data) {
     data.validate(D);
     paths_ = split_paths(data.n_paths(), holdout_every, held_out);  // the one hold-out rule (holdout.hpp)
     if (paths_.empty()) throw ConfigError("ensemble: no paths left for " + std::string(held_out ? "evaluation" : "training"));
@@ -98,7 +100,7 @@ class EnsembleSource {
       o.t0 = t;
       o.dt = gap / static_cast<double>(o.n_steps);
       try {
-        ensemble::simulate(stepper_, model_, state, o);
+        model_->advance(state, o);
       } catch (const NumericalError& e) {  // say which training step failed, not only the engine's path and step
         throw NumericalError("advancing " + std::to_string(n) + " snapshot samples from t = " + detail::fmt_double(t) +
                              " to tau = " + detail::fmt_double(tau) + " (training data): " + e.what());
@@ -113,29 +115,39 @@ class EnsembleSource {
   State sample_path(int p, double tau, random::KeyedDraws& rng) const {
     const int k = snapshot_before(tau);
     State y = data_->states[k].row(p).transpose();
-    double t = data_->times[k];
-    const double gap = tau - t;
+    const double t = data_->times[k], gap = tau - t;
     if (gap > 1e-12) {
       const int n = std::max(1, static_cast<int>(std::ceil(gap / data_->dt - 1e-9)));
-      const double h = gap / n, sh = std::sqrt(h);
-      Vec<double, St::template noise_dim<M>> dW;
-      for (int i = 0; i < n; ++i) {
-        for (int j = 0; j < dW.size(); ++j) dW(j) = sh * rng.normal();
-        stepper_.do_step(model_, y, t + i * h, h, dW);
-      }
+      model_->advance_path(y, t, n, gap / n, rng);
     }
     return y;
   }
 
   const std::vector<int>& paths() const { return paths_; }
   const EnsembleData& data() const { return *data_; }
-  const M& model() const { return model_; }
+  const ModelView<D>& model() const { return *model_; }
 
  private:
-  M model_;
-  St stepper_;
+  const ModelView<D>* model_;
   const EnsembleData* data_;
   std::vector<int> paths_;
+};
+
+/// Base-from-member of EnsembleSource: the view is constructed before the SnapshotSource that points to it.
+template <SdeModel M, class St>
+struct OwnedModelView {
+  ModelViewOf<M, St> view;
+};
+
+/// A SnapshotSource that owns the view of model M advanced by stepper St.
+template <SdeModel M, class St>
+class EnsembleSource : private OwnedModelView<M, St>, public SnapshotSource<M::state_dim> {
+ public:
+  EnsembleSource(const M& model, St stepper, const EnsembleData& data, int holdout_every, bool held_out)
+      : OwnedModelView<M, St>{ModelViewOf<M, St>(model, stepper)},
+        SnapshotSource<M::state_dim>(this->view, data, holdout_every, held_out) {}
+  EnsembleSource(const EnsembleSource&) = delete;  // the base points into this object
+  EnsembleSource& operator=(const EnsembleSource&) = delete;
 };
 
 }  // namespace sdescore::score

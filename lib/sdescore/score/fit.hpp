@@ -50,18 +50,6 @@ inline std::string objective_name(Objective o) {
   }
 }
 
-/// Models whose drift is affine and noise additive declare `static constexpr bool linear = true`.
-template <class M>
-inline constexpr bool is_linear_model_v = requires { requires M::linear; };
-/// The same at run time: a model file states `linear = true` in its text (verified on loading).
-template <class M>
-bool is_linear_model(const M& m) {
-  if constexpr (requires { m.spec().linear; })
-    return m.spec().linear;
-  else
-    return is_linear_model_v<M>;
-}
-
 struct LossPoint {
   long step;
   double loss, lr, seconds;
@@ -222,24 +210,24 @@ inline void gather_batch(Batch& b, const FitOptions& opt) {
   b.ess = mean_ess(b.row_ess);
 }
 
-/// Trains on `data` for the model and stepper given (the stepper advances snapshots to s).
+/// Trains on `data` for the model given (its view's stepper advances snapshots to s).
 /// `on_checkpoint` is called every opt.checkpoint_every steps (not after the last) with the
 /// state so far; `opt.resume` continues a run from such a state. With opt.stop_at or
 /// opt.time_limit the run may end early: result.trainer.steps() < opt.steps then.
-template <SdeModel M, class St>
-FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOptions opt,
+/// Compiled once per dimension (fit_dims.cpp); the model-typed overload below wraps it.
+template <int D>
+FitResult fit_score(const ModelView<D>& model, const EnsembleData& data, FitOptions opt,
                     const std::function<void(const FitProgress&)>& progress = {},
                     const std::function<void(long, const nn::Trainer&)>& on_step = {},
                     const std::function<void(const FitResult&)>& on_checkpoint = {}) {
-  constexpr int D = M::state_dim;
   opt.validate();
   const std::pair<int, int> own_rows = own_batch_rows(opt);  // all rows without a process group
   check_fit_settings(opt.holdout_every, opt.t_min, opt.t_max);  // before any work (checks.hpp)
   check_training_data(model, data, opt.holdout_every, "");
-  if (opt.objective == Objective::dsm && !is_linear_model(model))
-    throw ConfigError("objective dsm needs a closed-form transition, which model " + std::string(M::name) +
+  if (opt.objective == Objective::dsm && !model.linear())
+    throw ConfigError("objective dsm needs a closed-form transition, which model " + model.name() +
                       " (nonlinear drift) does not have: use local-dsm or ism");
-  EnsembleSource<M, St> src(model, stepper, data, opt.holdout_every, false);
+  SnapshotSource<D> src(model, data, opt.holdout_every, false);
   const double span = src.t_last() - src.t_first();
   if (!(span > 0)) throw ConfigError("the ensemble needs at least two snapshot times to train on a time range");
   const FitState* const resume = opt.resume.get();
@@ -308,7 +296,7 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
     }
     noiseless = noiseless_coordinates(model, ys, ts);
     if (static_cast<int>(noiseless.size()) == D)
-      throw ConfigError("objective " + objective_name(opt.objective) + " needs noise in at least one coordinate: model " + std::string(M::name) +
+      throw ConfigError("objective " + objective_name(opt.objective) + " needs noise in at least one coordinate: model " + model.name() +
                         " has a zero diffusion matrix on the data");
   }
   const bool mixed = !noiseless.empty();
@@ -439,13 +427,21 @@ FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOpt
   return res;
 }
 
+/// The same for a model M whose snapshots stepper St advances.
+template <SdeModel M, class St>
+FitResult fit_score(const M& model, St stepper, const EnsembleData& data, FitOptions opt,
+                    const std::function<void(const FitProgress&)>& progress = {},
+                    const std::function<void(long, const nn::Trainer&)>& on_step = {},
+                    const std::function<void(const FitResult&)>& on_checkpoint = {}) {
+  return fit_score<M::state_dim>(ModelViewOf<M, St>(model, stepper), data, std::move(opt), progress, on_step, on_checkpoint);
+}
+
 /// Held-out ISM value (method.md 4.3): mean of |s|^2 + 2 div s over held-out samples of p_t at
 /// the given times (exact divergence, EMA weights). Lower is better; it needs no reference.
-template <SdeModel M, class St>
-double heldout_ism(const nn::Mlp<float>& net, const M& model, St stepper, const EnsembleData& data, int holdout_every,
+template <int D>
+double heldout_ism(const nn::Mlp<float>& net, const ModelView<D>& model, const EnsembleData& data, int holdout_every,
                    const std::vector<double>& times, int per_time, std::uint64_t seed, int threads) {
-  constexpr int D = M::state_dim;
-  EnsembleSource<M, St> src(model, stepper, data, holdout_every, true);
+  SnapshotSource<D> src(model, data, holdout_every, true);
   random::KeyedDraws rng(random::derive_seed(seed, "score-heldout-ism"), 0);
   const int n = per_time * static_cast<int>(times.size());
   Eigen::MatrixXd y(n, D);
@@ -460,11 +456,31 @@ double heldout_ism(const nn::Mlp<float>& net, const M& model, St stepper, const 
   return (s.rowwise().squaredNorm() + 2 * dv).mean();
 }
 
+/// The same for a model M whose snapshots stepper St advances.
+template <SdeModel M, class St>
+double heldout_ism(const nn::Mlp<float>& net, const M& model, St stepper, const EnsembleData& data, int holdout_every,
+                   const std::vector<double>& times, int per_time, std::uint64_t seed, int threads) {
+  return heldout_ism<M::state_dim>(net, ModelViewOf<M, St>(model, stepper), data, holdout_every, times, per_time, seed, threads);
+}
+
 /// The same for a trainer's EMA weights.
 template <SdeModel M, class St>
 double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const EnsembleData& data, int holdout_every,
                    const std::vector<double>& times, int per_time, std::uint64_t seed) {
   return heldout_ism(tr.ema_model(), model, stepper, data, holdout_every, times, per_time, seed, tr.options().threads);
 }
+
+// Compiled once per dimension in fit_dims.cpp.
+#define SDESCORE_FIT_DIM(D)                                                                                              \
+  extern template FitResult fit_score<D>(const ModelView<D>&, const EnsembleData&, FitOptions,                           \
+                                         const std::function<void(const FitProgress&)>&,                                 \
+                                         const std::function<void(long, const nn::Trainer&)>&,                           \
+                                         const std::function<void(const FitResult&)>&);                                  \
+  extern template double heldout_ism<D>(const nn::Mlp<float>&, const ModelView<D>&, const EnsembleData&, int,            \
+                                        const std::vector<double>&, int, std::uint64_t, int);
+SDESCORE_FIT_DIM(1)
+SDESCORE_FIT_DIM(2)
+SDESCORE_FIT_DIM(3)
+#undef SDESCORE_FIT_DIM
 
 }  // namespace sdescore::score

@@ -59,9 +59,8 @@ std::string describe_kernel_sample(const Vec<double, D>& y, double s, double del
 }
 
 /// Fills a pool's kernels from its samples ys at time s over delta.
-template <SdeModel M>
-void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const LinearizationOptions& lin) {
-  constexpr int D = M::state_dim;
+template <int D>
+void compute_kernels(const ModelView<D>& m, KernelPool<D>& pool, const LinearizationOptions& lin) {
   const int n = pool.size();
   pool.mean.resize(n);
   pool.chol.resize(n);
@@ -71,7 +70,7 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
   ParallelErrors errors;  // a failed factorisation is raised after the loop, naming the sample
 #pragma omp parallel for schedule(static) reduction(max : jit_max)
   for (int j = 0; j < n; ++j) errors.run(j, [&] {
-    const auto tr = local_linear_transition(m, pool.ys[j], pool.s, pool.delta, lin);
+    const auto tr = m.transition(pool.ys[j], pool.s, pool.delta, lin);
     double jit = 0;
     const Mat<double, D, D> L = robust_cholesky<D>(tr.cov, &jit);
     jit_max = std::max(jit_max, jit);
@@ -112,6 +111,12 @@ void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const Lineariza
   }
 }
 
+/// The same for a model type (its view with the sampler stepper).
+template <SdeModel M>
+void compute_kernels(const M& m, KernelPool<M::state_dim>& pool, const LinearizationOptions& lin) {
+  compute_kernels<M::state_dim>(ModelViewOf<M>(m), pool, lin);
+}
+
 template <int D>
 Mat<double, D, D> weight_matrix(WeightKind w, const Mat<double, D, D>& sigma_bar) {
   switch (w) {
@@ -122,10 +127,9 @@ Mat<double, D, D> weight_matrix(WeightKind w, const Mat<double, D, D>& sigma_bar
 }
 
 /// A local-DSM pool at time t: `size` samples of p_s, s = max(t - Delta(t), t_first).
-template <SdeModel M, class St>
-KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, const StepSchedule& sch, double t,
-                                            int size, WeightKind w, const LinearizationOptions& lin, random::KeyedDraws& rng) {
-  constexpr int D = M::state_dim;
+template <int D>
+KernelPool<D> make_local_dsm_pool(const SnapshotSource<D>& src, const StepSchedule& sch, double t, int size, WeightKind w,
+                                  const LinearizationOptions& lin, random::KeyedDraws& rng) {
   KernelPool<D> pool;
   pool.t = t;
   pool.s = std::max(src.t_first(), t - sch.delta_at(t));
@@ -141,9 +145,8 @@ KernelPool<M::state_dim> make_local_dsm_pool(const EnsembleSource<M, St>& src, c
 
 /// A DSM pool (linear models): s is the first snapshot, Delta = t - t_first, and the linearised
 /// kernel is the exact transition.
-template <SdeModel M, class St>
-KernelPool<M::state_dim> make_dsm_pool(const EnsembleSource<M, St>& src, double t, int size, WeightKind w, random::KeyedDraws& rng) {
-  constexpr int D = M::state_dim;
+template <int D>
+KernelPool<D> make_dsm_pool(const SnapshotSource<D>& src, double t, int size, WeightKind w, random::KeyedDraws& rng) {
   KernelPool<D> pool;
   pool.t = t;
   pool.s = src.t_first();

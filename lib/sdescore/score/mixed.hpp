@@ -20,6 +20,7 @@
 
 #include "sdescore/core/error.hpp"
 #include "sdescore/core/model.hpp"
+#include "sdescore/score/model_view.hpp"
 #include "sdescore/nn/loss.hpp"
 
 namespace sdescore::score {
@@ -28,9 +29,8 @@ namespace sdescore::score {
 /// (ys[i], times[i]). A row that vanishes at some samples only does not count (e.g. a noise
 /// proportional to y_k): the mixed objective needs d_k log p learnt by ISM only where the data
 /// have no noise in k at all.
-template <SdeModel M>
-std::vector<int> noiseless_coordinates(const M& m, const std::vector<Vec<double, M::state_dim>>& ys, const std::vector<double>& times) {
-  constexpr int D = M::state_dim;
+template <int D>
+std::vector<int> noiseless_coordinates(const ModelFields<D>& m, const std::vector<Vec<double, D>>& ys, const std::vector<double>& times) {
   if (ys.size() != times.size() || ys.empty())
     throw ConfigError("noiseless_coordinates: needs one time per sample and at least one sample, got " + std::to_string(ys.size()) +
                       " samples and " + std::to_string(times.size()) + " times");
@@ -44,6 +44,12 @@ std::vector<int> noiseless_coordinates(const M& m, const std::vector<Vec<double,
   for (int k = 0; k < D; ++k)
     if (!noisy[k]) out.push_back(k);
   return out;
+}
+
+/// The same for a model type.
+template <SdeModel M>
+std::vector<int> noiseless_coordinates(const M& m, const std::vector<Vec<double, M::state_dim>>& ys, const std::vector<double>& times) {
+  return noiseless_coordinates<M::state_dim>(ModelFieldsOf<M>(m), ys, times);
 }
 
 /// Hutchinson "probes" that make the network's divergence pass compute the noiseless diagonal:

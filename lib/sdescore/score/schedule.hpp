@@ -45,27 +45,30 @@ struct ScheduleOptions {
 /// one step of Delta against two of Delta/2 (the second linearised at the first's mean, its
 /// linear propagator carrying the first covariance), in the Mahalanobis norm of the one-step
 /// law plus the relative Frobenius mismatch of the covariances.
-template <SdeModel M>
-double step_doubling_error(const M& m, const Vec<double, M::state_dim>& y, double s, double delta,
-                           const LinearizationOptions& lin) {
-  constexpr int D = M::state_dim;
-  const auto one = local_linear_transition(m, y, s, delta, lin);
-  const auto a = local_linear_transition(m, y, s, 0.5 * delta, lin);
-  const auto b = local_linear_transition(m, Vec<double, D>(a.mean), s + 0.5 * delta, 0.5 * delta, lin);
-  const Mat<double, D, D> E = (drift_jacobian(m, Vec<double, D>(a.mean), s + 0.5 * delta) * (0.5 * delta)).exp();
+template <int D>
+double step_doubling_error(const ModelView<D>& m, const Vec<double, D>& y, double s, double delta, const LinearizationOptions& lin) {
+  const auto one = m.transition(y, s, delta, lin);
+  const auto a = m.transition(y, s, 0.5 * delta, lin);
+  const auto b = m.transition(Vec<double, D>(a.mean), s + 0.5 * delta, 0.5 * delta, lin);
+  const Mat<double, D, D> E = (m.drift_jacobian(Vec<double, D>(a.mean), s + 0.5 * delta) * (0.5 * delta)).exp();
   const Mat<double, D, D> cov2 = E * a.cov * E.transpose() + b.cov;
   const Mat<double, D, D> L = robust_cholesky<D>(one.cov);
   const double mahal = L.template triangularView<Eigen::Lower>().solve(b.mean - one.mean).norm();
   return mahal + (cov2 - one.cov).norm() / one.cov.norm();
 }
 
+/// The same for a model type.
+template <SdeModel M>
+double step_doubling_error(const M& m, const Vec<double, M::state_dim>& y, double s, double delta,
+                           const LinearizationOptions& lin) {
+  return step_doubling_error<M::state_dim>(ModelViewOf<M>(m), y, s, delta, lin);
+}
+
 /// Builds the schedule on a grid over [t_min, t_max]; Sigma_bar(t_i) averages the linearised
 /// covariance over `samples` ensemble states at s_i = t_i - Delta(t_i): it depends on t only,
 /// never on the sample that generates a target.
-template <SdeModel M, class St>
-StepSchedule build_schedule(const EnsembleSource<M, St>& src, double t_min, double t_max, const ScheduleOptions& opt,
-                            std::uint64_t seed) {
-  constexpr int D = M::state_dim;
+template <int D>
+StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t_max, const ScheduleOptions& opt, std::uint64_t seed) {
   if (!(t_max > t_min)) throw ConfigError("schedule: t_max = " + detail::fmt_double(t_max) + " must exceed t_min = " + detail::fmt_double(t_min));
   if (opt.kind != "fixed" && opt.kind != "error-controlled")
     throw ConfigError("step schedule '" + opt.kind + "' is unknown: valid schedules are fixed, error-controlled");
@@ -108,7 +111,7 @@ StepSchedule build_schedule(const EnsembleSource<M, St>& src, double t_min, doub
       throw ConfigError("schedule: no room for a local step at t = " + detail::fmt_double(t) +
                         " (the ensemble starts at " + detail::fmt_double(t0) + "): raise t_min");
     Mat<double, D, D> sb = Mat<double, D, D>::Zero();
-    for (const auto& y : ys) sb += local_linear_transition(src.model(), y, t - delta, delta, opt.lin).cov;
+    for (const auto& y : ys) sb += src.model().transition(y, t - delta, delta, opt.lin).cov;
     sb /= ys.size();
     sch.t.push_back(t);
     sch.delta.push_back(delta);

@@ -2,12 +2,13 @@
 // Training a score model from an ensemble file or ensemble data: what `scorefit train`,
 // `scorefit compare` and `sdescore.fit_score` call (docs/score-learning.md).
 //
-// The per-model work (fit_score over the model and its sampler stepper) is compiled once per
-// model in lib/sdescore/score/instantiate/ (explicit instantiation of train_score_for and
-// heldout_ism_for); this header only declares those templates, so a file that includes it
-// instantiates nothing heavy.
+// The training loop runs over a model's view (model_view.hpp) and is compiled once per state
+// dimension (train_score_dim); per model only the view and the thin wrappers train_score_for and
+// heldout_ism_for are compiled, in lib/sdescore/score/instantiate/ (explicit instantiation). This
+// header only declares those templates, so a file that includes it instantiates nothing heavy.
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,13 +59,20 @@ void check_same_ensemble(const io::RunInfo& saved, const io::RunInfo& now, const
 /// True when two provenances describe the same simulated ensemble (model, parameters, seed, paths, dt).
 bool same_ensemble(const io::RunInfo& a, const io::RunInfo& b);
 
-/// The stepper that advances stored snapshots to a training time s (within one snapshot
-/// interval, at the simulation dt): stochastic Heun (weak order 2) for additive noise, else
-/// Euler-Maruyama. One stepper per model keeps the instantiations (and the build) small.
-template <class M>
-using sampler_stepper_t = std::conditional_t<Heun::supports<M>, Heun, EulerMaruyama>;
+/// Training over a model's view (model_view.hpp), compiled once per state dimension D = 1..3.
+template <int D>
+ScoreModel train_score_dim(const ModelView<D>& model, const TrainingConfig& config, const TrainingData& data, const TrainControl& control);
+
+/// Held-out ISM (fit.hpp) over a model's view, compiled once per state dimension.
+template <int D>
+double heldout_ism(const nn::Mlp<float>& net, const ModelView<D>& model, const EnsembleData& data, int holdout_every,
+                   const std::vector<double>& times, int per_time, std::uint64_t seed, int threads);
 
 /// Per-model entry points, explicitly instantiated once per model (score/instantiate/).
+/// The model's training view (ModelViewOf<M> with its sampler stepper), for code that must not
+/// compile the engine itself (the study and physics, eval/model_view.hpp).
+template <SdeModel M>
+std::unique_ptr<const ModelView<M::state_dim>> make_model_view(const M& model);
 template <SdeModel M>
 ScoreModel train_score_for(const M& model, const TrainingConfig& config, const TrainingData& data, const TrainControl& control);
 /// Held-out ISM value (method.md 4.3) of `net` at `times`, per_time held-out samples each.

@@ -225,11 +225,54 @@ struct Saved {
   ensemble::EnsembleStats stats;  ///< statistics (stats-only)
 };
 
-/// The simulation of one model with one stepper.
+/// What a run asks of its model and stepper. PairOf implements it once per (stepper, model) pair of
+/// the registry: the engine and the model's initial laws. The run itself (run_model: time grid,
+/// checks, files, segments, checkpoints) is compiled once, not once per pair.
+class ModelStepper {
+ public:
+  virtual ~ModelStepper() = default;
+  virtual int dim() const = 0;
+  virtual std::string model_name() const = 0;    ///< M::name
+  virtual std::string stepper_name() const = 0;  ///< St::name
+  virtual bool has_stationary_law() const = 0;
+  /// The model's name (and for a model file its text and hash) and parameter values into info.
+  virtual void record(io::RunInfo& info) const = 0;
+  virtual ensemble::StateMatrix sample_initial(const ensemble::InitSpec& spec, std::uint64_t seed, std::uint64_t first_path,
+                                               std::int64_t n_paths) const = 0;
+  virtual void simulate(ensemble::StateMatrix& state, const ensemble::EnsembleOptions& o, const ensemble::SnapshotSink& sink,
+                        const ensemble::ProgressFn& progress) const = 0;
+};
+
 template <class St, class M>
-Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M& model, Partition* part,
-                 SweepTarget* target) {
-  constexpr int D = M::state_dim;
+class PairOf final : public ModelStepper {
+ public:
+  PairOf(const St& stepper, const M& model) : stepper_(stepper), model_(model) {}
+  int dim() const override { return M::state_dim; }
+  std::string model_name() const override { return std::string(M::name); }
+  std::string stepper_name() const override { return std::string(St::name); }
+  bool has_stationary_law() const override { return ensemble::HasStationaryLaw<M>; }
+  void record(io::RunInfo& info) const override {
+    modelfile::record_model(model_, info);  // the name; for a model file also its text and hash
+    for (const auto& pv : app::param_values(model_)) info.model_parameters[pv.name] = pv.value;
+  }
+  ensemble::StateMatrix sample_initial(const ensemble::InitSpec& spec, std::uint64_t seed, std::uint64_t first_path,
+                                       std::int64_t n_paths) const override {
+    return ensemble::sample_initial(model_, spec, seed, first_path, n_paths);
+  }
+  void simulate(ensemble::StateMatrix& state, const ensemble::EnsembleOptions& o, const ensemble::SnapshotSink& sink,
+                const ensemble::ProgressFn& progress) const override {
+    ensemble::simulate(stepper_, model_, state, o, sink, progress);
+  }
+
+ private:
+  St stepper_;
+  M model_;
+};
+
+/// The simulation of one model with one stepper.
+Result run_model(const Config& c, const Hooks& hooks, const ModelStepper& pair, Partition* part, SweepTarget* target) {
+  const int D = pair.dim();
+  const std::string model_name = pair.model_name();
   const auto wall0 = std::chrono::steady_clock::now();
 
   // ---- resolve and validate everything before touching any file ----------------------
@@ -275,12 +318,12 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
   const auto spec = ensemble::parse_init_spec(c.init);
   using K = ensemble::InitSpec::Kind;
   if (spec.kind == K::normal || spec.kind == K::uniform || (spec.kind == K::point && !spec.values.empty()))
-    (void)ensemble::resolve_init_values(spec, D, M::name);  // counts and ranges, before any work
+    (void)ensemble::resolve_init_values(spec, D, model_name);  // counts and ranges, before any work
   if ((spec.kind == K::two_moons || spec.kind == K::checkerboard) && D != 2)
-    throw ConfigError(opt(c, "--init") + " " + c.init + " is a 2D data set but model " + std::string(M::name) +
+    throw ConfigError(opt(c, "--init") + " " + c.init + " is a 2D data set but model " + model_name +
                       " has dimension " + std::to_string(D));
-  if (spec.kind == K::stationary && !ensemble::HasStationaryLaw<M>)
-    throw ConfigError(opt(c, "--init") + " stationary: model " + std::string(M::name) +
+  if (spec.kind == K::stationary && !pair.has_stationary_law())
+    throw ConfigError(opt(c, "--init") + " stationary: model " + model_name +
                       " has no known stationary law; valid: " + app::models_with_stationary_law() +
                       " (overdamped_langevin* at T = 1), or a model file with log_density (1 or 2 variables)");
   if (to_file && spec.kind == K::file) io::check_distinct_files(spec.path, c.output, "--init file:");
@@ -289,9 +332,8 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
 
   Result res;
   io::RunInfo& info = res.info;
-  modelfile::record_model(model, info);  // the name; for a model file also its text and hash
-  for (const auto& pv : app::param_values(model)) info.model_parameters[pv.name] = pv.value;
-  info.stepper = std::string(St::name);
+  pair.record(info);
+  info.stepper = pair.stepper_name();
   info.dt = c.dt;
   info.seed = c.seed;
   info.initial_law = c.init;
@@ -367,9 +409,9 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     info.extra["resumed_from"] = c.resume;
     info.extra["resumed_at_step"] = ck.step;
   } else if (spec.kind == ensemble::InitSpec::Kind::file) {
-    state = load_init_file(c, spec.path, D, M::name, mine);
+    state = load_init_file(c, spec.path, D, model_name, mine);
   } else {
-    state = ensemble::sample_initial(model, spec, c.seed, mine.first, mine.count);
+    state = pair.sample_initial(spec, c.seed, mine.first, mine.count);
   }
 
   // ---- files: checks first, then the temporary output --------------------------------
@@ -581,7 +623,7 @@ Result run_model(const Config& c, const Hooks& hooks, const St& stepper, const M
     eo.step0 = k;
     eo.n_steps = seg_end - k;
     eo.emit_initial = first_segment && c.resume.empty();
-    ensemble::simulate(stepper, model, state, eo, sink, report ? ensemble::ProgressFn(on_progress) : ensemble::ProgressFn());
+    pair.simulate(state, eo, sink, report ? ensemble::ProgressFn(on_progress) : ensemble::ProgressFn());
     done_before += static_cast<double>(mine.count) * static_cast<double>(seg_end - k);
     first_segment = false;
     k = seg_end;
@@ -671,7 +713,9 @@ Result simulate_point(const Config& c, const Hooks& hooks, Partition* partition,
   return app::visit_model(c.model, params, [&](const auto& model) {
     using M = std::decay_t<decltype(model)>;
     Result r;
-    app::visit_stepper<M>(stepper, [&](const auto& st) { r = run_model(c, hooks, st, model, partition, target); });
+    app::visit_stepper<M>(stepper, [&](const auto& st) {
+      r = run_model(c, hooks, PairOf<std::decay_t<decltype(st)>, M>(st, model), partition, target);
+    });
     return r;
   });
 }

@@ -1,10 +1,10 @@
 #pragma once
-// Definition of compute_physics_for (eval/physics_report.hpp), included only by the per-model
-// instantiation units (eval/instantiate/).
-#include "sdescore/modelfile/visit.hpp"
+// Definition of compute_physics_dim (eval/model_entry.hpp), included only by the units that
+// compile it once per shape of additive model (eval/instantiate/dim.cpp.in).
 #include <algorithm>
 #include <limits>
 
+#include "sdescore/eval/detail/model_entry.hpp"
 #include "sdescore/eval/physics.hpp"
 #include "sdescore/eval/physics_report.hpp"
 #include "sdescore/eval/probability_flow.hpp"
@@ -47,17 +47,16 @@ inline std::vector<int> pick_snapshots(const score::EnsembleData& data, std::vec
 }
 }  // namespace detail
 
-template <SdeModel M>
-PhysicsResult compute_physics_impl(const M& model, const score::ScoreModel& fit, const score::TrainingData& td, const PhysicsOptions& o,
-                                  const std::function<void()>& poll_fn) {
-  constexpr int D = M::state_dim;
+template <int D, int N>
+PhysicsResult compute_physics_dim(const AdditiveModel<D, N>& model, const score::ScoreModel& fit, const score::TrainingData& td,
+                                  const PhysicsOptions& o, const std::function<void()>& poll_fn) {
   using sdescore::detail::fmt_double;
   auto poll = [&] {
     if (poll_fn) poll_fn();
   };
   const score::EnsembleData& data = td.data;
   data.validate(D);
-  score::check_training_data(model, data, -1, td.file);  // finite positions in the model's domain
+  score::check_training_data(model.fields->training(), data, -1, td.file);  // finite positions in the model's domain
   PhysicsResult r;
   r.model = fit.model_name();
   r.trained_t_min = fit.t_min();
@@ -209,18 +208,6 @@ PhysicsResult compute_physics_impl(const M& model, const score::ScoreModel& fit,
     }
   }
   return r;
-}
-
-/// The flow's log-density needs div v, implemented for additive noise (eval/probability_flow.hpp):
-/// a model with state-dependent noise (a model file) is refused.
-template <SdeModel M>
-PhysicsResult compute_physics_for(const M& model, const score::ScoreModel& fit, const score::TrainingData& td, const PhysicsOptions& o,
-                                  const std::function<void()>& poll_fn) {
-  if constexpr (!is_additive_v<M>)
-    throw ConfigError("physics: model " + modelfile::model_label(model) +
-                      " has state-dependent noise; physics supports additive noise only (eval/probability_flow.hpp)");
-  else
-    return compute_physics_impl(model, fit, td, o, poll_fn);
 }
 
 }  // namespace sdescore::eval

@@ -1,18 +1,19 @@
 #pragma once
-// Definition of run_study_for (eval/study.hpp), included only by the per-model instantiation
-// units (eval/instantiate/) so each model's study is compiled once.
-#include "sdescore/modelfile/visit.hpp"
+// Definition of run_study_dim (eval/model_entry.hpp), included only by the units that compile it
+// once per shape of additive model (eval/instantiate/dim.cpp.in).
 #include <chrono>
 #include <cstdio>
 #include <limits>
 
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/eval/metrics.hpp"
+#include "sdescore/eval/detail/model_entry.hpp"
 #include "sdescore/eval/probability_flow.hpp"
 #include "sdescore/eval/reverse_sde.hpp"
 #include "sdescore/eval/study.hpp"
 #include "sdescore/reference/fokker_planck.hpp"
 #include "sdescore/score/checks.hpp"
+#include "sdescore/score/fit.hpp"
 #include "sdescore/score/holdout.hpp"
 
 namespace sdescore::eval {
@@ -49,7 +50,7 @@ std::pair<double, double> grid_errors(const reference::DensitySnapshot<N>& snap,
 /// coordinate, at least two cells).
 template <class M, int D>
 void set_fp_start(reference::FokkerPlanckSolver<M>& fp, const reference::GridSpec<D>& gs, const std::string& initial_law,
-                  const Eigen::MatrixXd& S0) {
+                  const Eigen::MatrixXd& S0, const std::string& model_label) {
   ensemble::InitSpec spec;
   try {
     spec = ensemble::parse_init_spec(initial_law);
@@ -57,7 +58,7 @@ void set_fp_start(reference::FokkerPlanckSolver<M>& fp, const reference::GridSpe
     spec.kind = ensemble::InitSpec::Kind::file;
   }
   if (spec.kind == ensemble::InitSpec::Kind::normal) {
-    const auto v = ensemble::resolve_init_values(spec, D, M::name);
+    const auto v = ensemble::resolve_init_values(spec, D, model_label);
     Vec<double, D> m;
     Mat<double, D, D> C = Mat<double, D, D>::Zero();
     for (int d = 0; d < D; ++d) {
@@ -83,10 +84,12 @@ void set_fp_start(reference::FokkerPlanckSolver<M>& fp, const reference::GridSpe
 
 }  // namespace detail
 
-template <SdeModel M>
-StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::TrainingData& td, const StudyControl& control) {
+template <int D, int N>
+StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& o, const score::TrainingData& td,
+                          const StudyControl& control) {
   using Clock = std::chrono::steady_clock;
-  constexpr int D = M::state_dim;
+  using M = AdditiveModel<D, N>;
+  const score::ModelView<D>& view = model.fields->training();
   o.validate();
   const score::EnsembleData& data = td.data;
   data.validate(D);
@@ -99,12 +102,12 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
   const score::FitOptions base = o.train.fit_options();
   base.validate();
   score::check_fit_settings(base.holdout_every, base.t_min, base.t_max);
-  score::check_training_data(model, data, base.holdout_every > 0 ? base.holdout_every : 10, td.file);
+  score::check_training_data(view, data, base.holdout_every > 0 ? base.holdout_every : 10, td.file);
 
   std::vector<std::string> objs = o.objectives;
   if (objs.empty()) {
     objs = {"local-dsm", "ism", "ism-hutchinson"};
-    if (score::is_linear_model(model)) objs.push_back("dsm");
+    if (model.fields->linear()) objs.push_back("dsm");
   }
   for (const auto& obj : objs) score::parse_objective(obj);  // refuse unknown names before any work
 
@@ -161,7 +164,7 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
       gs.cells[d] = o.fp_cells.empty() ? (D == 1 ? 1000 : 200) : o.fp_cells[std::min<std::size_t>(d, o.fp_cells.size() - 1)];
     }
     reference::FokkerPlanckSolver<M> fp(model, gs, {}, data.times.front());
-    detail::set_fp_start<M, D>(fp, gs, td.info.initial_law, data.states.front());
+    detail::set_fp_start<M, D>(fp, gs, td.info.initial_law, data.states.front(), model.label());
     const double fdt = o.fp_dt > 0 ? o.fp_dt : (D == 1 ? 1e-3 : 5e-3);
     snaps = fp.solve(times, fdt);
     out.has_reference = true;
@@ -223,7 +226,7 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
         if (r.time_to_accuracy < 0 && err <= o.threshold) r.time_to_accuracy = train_s;
         eval_secs += std::chrono::duration<double>(Clock::now() - e0).count();
       };
-      const score::ScoreModel fit = score::train_score_for(model, cfg, td, tc);
+      const score::ScoreModel fit = score::train_score_dim<D>(view, cfg, td, tc);
       r.train_seconds = std::chrono::duration<double>(Clock::now() - t0).count() - eval_secs;
       r.curve = fit.record().curve;
       const nn::Mlp<float>& net = fit.network();
@@ -232,7 +235,7 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
       r.ds_error = de;
       r.final_error = detail::rms(e);
       r.final_ds_error = detail::rms(de);
-      r.heldout_ism = score::heldout_ism_for(model, net, data, o.train.holdout_every, times, 512, seed + 101, threads);
+      r.heldout_ism = score::heldout_ism<D>(net, view, data, o.train.holdout_every, times, 512, seed + 101, threads);
       poll();
       // probability flow from held-out half A at the first time, compared with half B
       auto batch_score = [&](const Eigen::MatrixXd& y, const Eigen::VectorXd& t) { return net.evaluate(y, t, Eigen::VectorXd(), threads); };
@@ -269,7 +272,7 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
         ro.last_step_noise = false;
         Eigen::MatrixXd yT = take(A, snap_idx.back(), nflow);
         if (o.reverse_from_prior)  // exact samples of the stationary law ("the prior"), where known
-          yT = ensemble::sample_initial(model, ensemble::parse_init_spec("stationary"), seed + 11, 0, nflow).to_rows();
+          yT = model.fields->sample_stationary(seed + 11, nflow);
         try {
           r.reverse_first = reverse_sde_sample(model, batch_score, yT, times.back(), times.front(), ro);
           r.reverse = compare_samples_with_floor(r.reverse_first, take(B, snap_idx.front(), nflow), take(A, snap_idx.front(), nflow));
@@ -283,17 +286,6 @@ StudyResult run_study_impl(const M& model, const StudyOptions& o, const score::T
       out.runs.push_back(std::move(r));
     }
   return out;
-}
-
-/// The study needs the probability flow and the Fokker-Planck references, implemented for
-/// additive noise: a model with state-dependent noise (a model file) is refused.
-template <SdeModel M>
-StudyResult run_study_for(const M& model, const StudyOptions& o, const score::TrainingData& td, const StudyControl& control) {
-  if constexpr (!is_additive_v<M>)
-    throw ConfigError("compare: model " + modelfile::model_label(model) +
-                      " has state-dependent noise; compare (flows, references) supports additive noise only");
-  else
-    return run_study_impl(model, o, td, control);
 }
 
 }  // namespace sdescore::eval

@@ -1,6 +1,6 @@
 #pragma once
-// Definitions of the per-model training templates declared in score/train.hpp. Included only by
-// the per-model instantiation units (score/instantiate/) so each model is compiled once.
+// Definition of train_score_dim (score/train.hpp), included only by the units that compile it
+// once per state dimension (score/instantiate/dim.cpp.in).
 #include <cmath>
 
 #include "sdescore/score/fit.hpp"
@@ -33,9 +33,8 @@ inline void store_result(const FitResult& res, ScoreModelFile& out) {
 }
 }  // namespace detail
 
-template <SdeModel M>
-ScoreModel train_score_for(const M& model, const TrainingConfig& config, const TrainingData& data, const TrainControl& control) {
-  using St = sampler_stepper_t<M>;
+template <int D>
+ScoreModel train_score_dim(const ModelView<D>& model, const TrainingConfig& config, const TrainingData& data, const TrainControl& control) {
   FitOptions fo = config.fit_options();
   fo.checkpoint_every = control.checkpoint_every;
   fo.stop_at = control.stop_at;
@@ -64,21 +63,19 @@ ScoreModel train_score_for(const M& model, const TrainingConfig& config, const T
   };
   std::function<void(const FitResult&)> on_checkpoint;
   if (control.on_checkpoint) on_checkpoint = checkpoint;
-  auto res = fit_score(model, St{}, data.data, fo, control.progress, control.on_step, on_checkpoint);
+  auto res = fit_score(model, data.data, fo, control.progress, control.on_step, on_checkpoint);
   detail::store_result(res, out);
   out.heldout_ism = std::nan("");
   if (control.heldout_ism && fo.holdout_every > 0) {
     std::vector<double> eval_t;
     for (int k = 0; k < 8; ++k) eval_t.push_back(res.t_min + (res.t_max - res.t_min) * (k + 0.5) / 8);
-    out.heldout_ism = heldout_ism(res.trainer, model, St{}, data.data, fo.holdout_every, eval_t, 512, config.seed + 17);
+    out.heldout_ism = heldout_ism(res.trainer.ema_model(), model, data.data, fo.holdout_every, eval_t, 512, config.seed + 17,
+                                  res.trainer.options().threads);
   }
   return ScoreModel(std::move(out));
 }
-
-template <SdeModel M>
-double heldout_ism_for(const M& model, const nn::Mlp<float>& net, const EnsembleData& data, int holdout_every,
-                       const std::vector<double>& times, int per_time, std::uint64_t seed, int threads) {
-  return heldout_ism(net, model, sampler_stepper_t<M>{}, data, holdout_every, times, per_time, seed, threads);
-}
+extern template ScoreModel train_score_dim<1>(const ModelView<1>&, const TrainingConfig&, const TrainingData&, const TrainControl&);
+extern template ScoreModel train_score_dim<2>(const ModelView<2>&, const TrainingConfig&, const TrainingData&, const TrainControl&);
+extern template ScoreModel train_score_dim<3>(const ModelView<3>&, const TrainingConfig&, const TrainingData&, const TrainControl&);
 
 }  // namespace sdescore::score
