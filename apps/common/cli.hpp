@@ -23,22 +23,36 @@ enum ExitCode : int {
   internal_error = 70,  ///< anything else (a bug: please report)
 };
 
+/// The exit code of the exception being handled (call it inside a catch block) and the line
+/// that reports it ("<app>: error: <message>"). The one error-to-exit-code mapping: guarded
+/// prints the line; the MPI apps pass it to rank 0 after catching their own kinds first.
+inline int current_exit_code(const char* app, std::string& message) {
+  try {
+    throw;
+  } catch (const ConfigError& e) {
+    message = std::string(app) + ": error: " + e.what();
+    return usage_error;
+  } catch (const IoError& e) {
+    message = std::string(app) + ": error: " + e.what();
+    return io_error;
+  } catch (const NumericalError& e) {
+    message = std::string(app) + ": numerical error: " + e.what();
+    return numerical_error;
+  } catch (const std::exception& e) {
+    message = std::string(app) + ": internal error: " + e.what();
+    return internal_error;
+  }
+}
+
 /// Runs body(), printing "<app>: error: <message>" on failure and returning the exit code.
 inline int guarded(const char* app, const std::function<int()>& body) {
   try {
     return body();
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "%s: error: %s\n", app, e.what());
-    return usage_error;
-  } catch (const IoError& e) {
-    std::fprintf(stderr, "%s: error: %s\n", app, e.what());
-    return io_error;
-  } catch (const NumericalError& e) {
-    std::fprintf(stderr, "%s: numerical error: %s\n", app, e.what());
-    return numerical_error;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: internal error: %s\n", app, e.what());
-    return internal_error;
+  } catch (const std::exception&) {
+    std::string message;
+    const int code = current_exit_code(app, message);
+    std::fprintf(stderr, "%s\n", message.c_str());
+    return code;
   }
 }
 

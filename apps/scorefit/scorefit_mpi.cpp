@@ -26,18 +26,8 @@ int scorefit_mpi_exit_code(std::string& message) {
     throw;
   } catch (const sim::PartnerFailed&) {
     return cli::ok;  // another process reports its error
-  } catch (const ConfigError& e) {
-    message = std::string("scorefit: error: ") + e.what();
-    return cli::usage_error;
-  } catch (const IoError& e) {
-    message = std::string("scorefit: error: ") + e.what();
-    return cli::io_error;
-  } catch (const NumericalError& e) {
-    message = std::string("scorefit: numerical error: ") + e.what();
-    return cli::numerical_error;
-  } catch (const std::exception& e) {
-    message = std::string("scorefit: internal error: ") + e.what();
-    return cli::internal_error;
+  } catch (...) {
+    return cli::current_exit_code("scorefit", message);
   }
 }
 

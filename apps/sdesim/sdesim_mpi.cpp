@@ -22,21 +22,11 @@ int sdesim_mpi_exit_code(std::string& message) {
     throw;
   } catch (const sim::PartnerFailed&) {
     return cli::ok;  // another rank reports its error
-  } catch (const ConfigError& e) {
-    message = std::string("sdesim: error: ") + e.what();
-    return cli::usage_error;
-  } catch (const IoError& e) {
-    message = std::string("sdesim: error: ") + e.what();
-    return cli::io_error;
-  } catch (const NumericalError& e) {
-    message = std::string("sdesim: numerical error: ") + e.what();
-    return cli::numerical_error;
   } catch (const sim::Cancelled& e) {
     message = std::string("sdesim: ") + e.what();
     return cli::interrupted;
-  } catch (const std::exception& e) {
-    message = std::string("sdesim: internal error: ") + e.what();
-    return cli::internal_error;
+  } catch (...) {
+    return cli::current_exit_code("sdesim", message);
   }
 }
 

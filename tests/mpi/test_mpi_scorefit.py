@@ -18,6 +18,8 @@ import time
 import h5py
 import numpy as np
 
+from mpi_support import rank_pid  # this script's folder is on sys.path
+
 SDESIM, SCOREFIT, MPIRUN, CASE = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 ENV = dict(os.environ, OMP_NUM_THREADS="1")
 if os.geteuid() == 0:  # containers and CI run as root; OpenMPI refuses that unless told
@@ -238,21 +240,8 @@ with tempfile.TemporaryDirectory() as d:
         long_run = [SCOREFIT, "train", "--data", data, "-o", out] + setting(TRAIN, "--steps", "1000000")
         proc = subprocess.Popen(mpi(2) + long_run, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-        def rank1():
-            for pid in filter(str.isdigit, os.listdir("/proc")):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        cmdline = f.read().split(b"\0")
-                    with open(f"/proc/{pid}/environ", "rb") as f:
-                        environ = f.read().split(b"\0")
-                except OSError:
-                    continue
-                if cmdline[0] == SCOREFIT.encode() and out.encode() in cmdline and b"OMPI_COMM_WORLD_RANK=1" in environ:
-                    return int(pid)
-            return None
-
         time.sleep(3)
-        victim = rank1()
+        victim = rank_pid(SCOREFIT, out, 1)
         assert victim is not None and proc.poll() is None, "the run ended before rank 1 could be killed"
         os.kill(victim, signal.SIGKILL)
         _, err = proc.communicate(timeout=60)

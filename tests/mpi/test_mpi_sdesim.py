@@ -14,6 +14,8 @@ import tempfile
 import h5py
 import numpy as np
 
+from mpi_support import rank_pid  # this script's folder is on sys.path
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from test_file_format import check_ensemble_file  # noqa: E402  the layout checks of every sdescore file
 
@@ -155,23 +157,10 @@ with tempfile.TemporaryDirectory() as d:
         cmd = [MPIRUN, "-np", "2", "--oversubscribe", SDESIM] + long_run
         proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-        def rank1():
-            for pid in filter(str.isdigit, os.listdir("/proc")):
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        cmdline = f.read().split(b"\0")
-                    with open(f"/proc/{pid}/environ", "rb") as f:
-                        environ = f.read().split(b"\0")
-                except OSError:
-                    continue
-                if cmdline[0] == SDESIM.encode() and out.encode() in cmdline and b"OMPI_COMM_WORLD_RANK=1" in environ:
-                    return int(pid)
-            return None
-
         deadline = time.time() + 60
         while time.time() < deadline and not any(n.startswith(".tmp-") for n in os.listdir(d)):
             time.sleep(0.05)
-        victim = rank1()
+        victim = rank_pid(SDESIM, out, 1)
         assert victim is not None and proc.poll() is None, "the run ended before rank 1 could be killed"
         os.kill(victim, signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
