@@ -4,8 +4,8 @@
 # with SDESCORE_TEST_MPI=1 also the MPI tests (docs/distributed.md): installs the MPI packages
 # (scripts/deps-mpi.sh), builds the mpi preset (sdesim and scorefit, in build-mpi/) and runs
 # ctest --preset mpi. Off by default: from a clean clone on 2 cores the serial part takes about
-# 15 minutes and the MPI part 5.5 more (measured 2026-12-02), over the 20-minute budget of the
-# test command. Arguments go to the serial ctest.
+# 13 minutes and the MPI part 4 more plus its packages (measured 2026-12-02, docs/distributed.md),
+# too close to the 20-minute budget of the test command. Arguments go to the serial ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
