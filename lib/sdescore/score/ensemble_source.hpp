@@ -86,10 +86,14 @@ class SnapshotSource {
     const int k = snapshot_before(tau);
     const Eigen::MatrixXd& S = data_->states[k];
     ensemble::StateMatrix state(D, n);
+    // The draws first, then the gather: the gather's loads (a random path's row of S) no longer
+    // wait behind a Philox call each, so the processor overlaps their cache misses.
+    std::vector<int> pick(static_cast<std::size_t>(n));
+#pragma omp parallel for schedule(static)
+    for (int j = 0; j < n; ++j) pick[j] = random::KeyedDraws(key, static_cast<std::uint64_t>(j)).uniform_int(n_paths());
 #pragma omp parallel for schedule(static)
     for (int j = 0; j < n; ++j) {
-      random::KeyedDraws r(key, static_cast<std::uint64_t>(j));
-      const int p = paths_[r.uniform_int(n_paths())];
+      const int p = paths_[pick[j]];
       for (int a = 0; a < D; ++a) state(a, j) = S(p, a);
     }
     const double t = data_->times[k], gap = tau - t;

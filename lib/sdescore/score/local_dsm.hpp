@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "sdescore/core/parallel.hpp"
@@ -83,9 +84,13 @@ void compute_kernels(const ModelView<D>& m, KernelPool<D>& pool, const Lineariza
   errors.rethrow([&](std::int64_t j) { return describe_kernel_sample(pool.ys[j], pool.s, pool.delta); });
   pool.max_jitter = jit_max;
   if constexpr (D == 1) {  // sort by kernel mean: the R nearest kernels of a point are a window
+    // (mean, index) pairs sorted directly: the order of a stable sort by mean (ties by index)
+    // without its indirect comparisons and merge buffers
+    std::vector<std::pair<double, int>> key(static_cast<std::size_t>(n));
+    for (int j = 0; j < n; ++j) key[j] = {pool.mean[j](0), j};
+    std::sort(key.begin(), key.end());
     std::vector<int> idx(static_cast<std::size_t>(n));
-    for (int j = 0; j < n; ++j) idx[j] = j;
-    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return pool.mean[a](0) < pool.mean[b](0); });
+    for (int j = 0; j < n; ++j) idx[j] = key[j].second;
     auto permute = [&](auto& v) {
       auto w = v;
       for (int j = 0; j < n; ++j) v[j] = w[idx[j]];
