@@ -267,15 +267,21 @@ void assess_multi_sample(KernelPool<D>& pool, int R, double ess_min, int probes,
     return;
   }
   double acc = 0;
+  // the draws in order, the probes' targets in parallel, their ESS summed in order (the same
+  // bits for any thread count)
+  std::vector<int> gen(static_cast<std::size_t>(probes));
+  std::vector<Vec<double, D>> eps(static_cast<std::size_t>(probes));
+  std::vector<double> ess(static_cast<std::size_t>(probes), 1.0);
   for (int i = 0; i < probes; ++i) {
-    const int j = rng.uniform_int(pool.size());
-    Vec<double, D> e;
-    for (int c = 0; c < D; ++c) e(c) = rng.normal();
-    const Vec<double, D> y = pool.mean[j] + pool.chol[j] * e;
-    double ess = 1;
-    multi_sample_target<D>(pool, y, j, R, &ess);
-    acc += ess;
+    gen[i] = rng.uniform_int(pool.size());
+    for (int c = 0; c < D; ++c) eps[i](c) = rng.normal();
   }
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int i = 0; i < probes; ++i) {
+    const Vec<double, D> y = pool.mean[gen[i]] + pool.chol[gen[i]] * eps[i];
+    multi_sample_target<D>(pool, y, gen[i], R, &ess[i]);
+  }
+  for (int i = 0; i < probes; ++i) acc += ess[i];
   pool.ess = acc / probes;
   pool.multi = pool.ess > ess_min;
 }
@@ -353,7 +359,9 @@ Batch make_batch(const std::vector<const KernelPool<D>*>& pools, int per_pool, c
       }
     }
   }
-#pragma omp parallel for schedule(static)
+  // dynamic: a target's cost follows its pool's window (up to R kernels), which differs between
+  // the batch's time groups; each sample is independent, so the bits do not depend on the schedule
+#pragma omp parallel for schedule(dynamic, 16)
   for (int i = first; i < end; ++i) {
     const auto& P = *pools[pool_of[i]];
     const int j = gen[i];
