@@ -214,7 +214,7 @@ inline void gather_batch(Batch& b, const FitOptions& opt) {
 /// `on_checkpoint` is called every opt.checkpoint_every steps (not after the last) with the
 /// state so far; `opt.resume` continues a run from such a state. With opt.stop_at or
 /// opt.time_limit the run may end early: result.trainer.steps() < opt.steps then.
-/// Compiled once per dimension (fit_dims.cpp); the model-typed overload below wraps it.
+/// Compiled once per dimension (score/instantiate/dim.cpp.in); the model-typed overload below wraps it.
 template <int D>
 FitResult fit_score(const ModelView<D>& model, const EnsembleData& data, FitOptions opt,
                     const std::function<void(const FitProgress&)>& progress = {},
@@ -470,7 +470,7 @@ double heldout_ism(const nn::Trainer& tr, const M& model, St stepper, const Ense
   return heldout_ism(tr.ema_model(), model, stepper, data, holdout_every, times, per_time, seed, tr.options().threads);
 }
 
-// Compiled once per dimension in fit_dims.cpp.
+// Compiled once per dimension in score/instantiate/dim.cpp.in.
 #define SDESCORE_FIT_DIM(D)                                                                                              \
   extern template FitResult fit_score<D>(const ModelView<D>&, const EnsembleData&, FitOptions,                           \
                                          const std::function<void(const FitProgress&)>&,                                 \
