@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "score_test_support.hpp"
 #include "sdescore/models/active_swimmer.hpp"
 #include "sdescore/models/double_well.hpp"
@@ -69,4 +71,36 @@ TEST_CASE("score::ModelView: a pool's kernels through the view are the model's l
   random::KeyedDraws r1(12, 0), r2(12, 0);
   const EnsembleSource<models::ActiveSwimmer, EulerMaruyama> own(m, EulerMaruyama{}, ens.data, 0, false);
   CHECK(own.sample_many(0.05, 100, r1) == ens.src.sample_many(0.05, 100, r2));
+}
+
+namespace score_model_view_test {
+/// A 1D model whose drift has overflowed to +inf (its Jacobian is zero), so the linearised
+/// kernel's mean is infinite while its covariance is fine.
+struct OverflowingDrift {
+  static constexpr std::string_view name = "overflowing_drift", description = "test model", equation = "dX = f dt + dW";
+  static constexpr int state_dim = 1;
+  static constexpr int noise_dim = 1;
+  using noise_kind = additive_noise;
+  template <class F>
+  void for_each_param(F&&) {}
+  void validate() {}
+  template <class S>
+  Vec<S, 1> drift(const Vec<S, 1>&, const S&) const {
+    return Vec<S, 1>(S(std::numeric_limits<double>::infinity()));
+  }
+  template <class S>
+  Mat<S, 1, 1> diffusion(const Vec<S, 1>&, const S&) const { return Mat<S, 1, 1>(S(1.0)); }
+  Vec<double, 1> initial_state() const { return Vec<double, 1>(0.0); }
+};
+}  // namespace score_model_view_test
+
+TEST_CASE("score kernels: a non-finite kernel mean is refused with the sample named, not sorted") {
+  score_model_view_test::OverflowingDrift m;
+  KernelPool<1> pool;
+  pool.t = 0.3;
+  pool.s = 0.2;
+  pool.delta = 0.1;
+  pool.ys = {Vec<double, 1>(0.5), Vec<double, 1>(2.0)};
+  CHECK_THROWS_WITH_AS(compute_kernels(m, pool, {}), doctest::Contains("kernel mean is not finite"), NumericalError);
+  CHECK_THROWS_WITH_AS(compute_kernels(m, pool, {}), doctest::Contains("y_s = (0.5)"), NumericalError);  // the first failing sample
 }

@@ -5,14 +5,14 @@
 // The study and physics bodies (eval/detail/study_impl.hpp, physics_impl.hpp) - the Fokker-Planck
 // reference, probability flows, the reverse SDE, the sample metrics - are compiled once per shape
 // over AdditiveModel<D, N> (eval/instantiate/dim.cpp.in), not once per model type: per model only
-// AdditiveFieldsOf<M> (drift, diffusion, the drift's Jacobian, the stationary sampler) is compiled.
+// AdditiveFieldsOf<M> (diffusion, label, the stationary sampler; drift and Jacobian come from the
+// model's training view, score/model_view.hpp) is compiled.
 // The shape keeps N, so the reverse SDE draws the same normals, and every number is computed by the
 // same code as before: the bits do not change.
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "sdescore/core/autodiff.hpp"
 #include "sdescore/core/model.hpp"
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/modelfile/visit.hpp"
@@ -28,11 +28,9 @@ class AdditiveFields {
   virtual ~AdditiveFields() = default;
   /// How messages name the model (modelfile::model_label: the built-in's name or the file's label).
   virtual std::string label() const = 0;
-  /// Affine drift (is_linear_model): the DSM objective applies.
-  virtual bool linear() const = 0;
-  virtual Vec<double, D> drift(const Vec<double, D>& y, double t) const = 0;
+  /// G(t), D x N (fixed size: the reverse SDE draws N normals). Drift, its Jacobian and
+  /// linearity are the training view's.
   virtual Mat<double, D, N> diffusion(const Vec<double, D>& y, double t) const = 0;
-  virtual Mat<double, D, D> drift_jacobian(const Vec<double, D>& y, double t) const = 0;
   /// n exact samples of the stationary law (init "stationary"), n x D; ConfigError where unknown.
   virtual Eigen::MatrixXd sample_stationary(std::uint64_t seed, long n) const = 0;
   /// The model as training sees it (score/model_view.hpp).
@@ -51,10 +49,10 @@ struct AdditiveModel {
 
   const AdditiveFields<D, N>* fields = nullptr;
 
-  Vec<double, D> drift(const Vec<double, D>& y, double t) const { return fields->drift(y, t); }
+  Vec<double, D> drift(const Vec<double, D>& y, double t) const { return fields->training().drift(y, t); }
   Mat<double, D, N> diffusion(const Vec<double, D>& y, double t) const { return fields->diffusion(y, t); }
   /// Used by eval::model_drift_jacobian instead of autodiff of drift.
-  Mat<double, D, D> drift_jacobian(const Vec<double, D>& y, double t) const { return fields->drift_jacobian(y, t); }
+  Mat<double, D, D> drift_jacobian(const Vec<double, D>& y, double t) const { return fields->training().drift_jacobian(y, t); }
   Vec<double, D> initial_state() const { return Vec<double, D>::Zero(); }
   void validate() const {}
   template <class F>
@@ -72,10 +70,7 @@ class AdditiveFieldsOf final : public AdditiveFields<M::state_dim, M::noise_dim>
   explicit AdditiveFieldsOf(const M& model) : model_(model), view_(score::make_model_view(model)) {}
 
   std::string label() const override { return modelfile::model_label(model_); }
-  bool linear() const override { return score::is_linear_model(model_); }
-  Vec<double, D> drift(const Vec<double, D>& y, double t) const override { return model_.drift(y, t); }
   Mat<double, D, N> diffusion(const Vec<double, D>& y, double t) const override { return model_.diffusion(y, t); }
-  Mat<double, D, D> drift_jacobian(const Vec<double, D>& y, double t) const override { return sdescore::drift_jacobian(model_, y, t); }
   Eigen::MatrixXd sample_stationary(std::uint64_t seed, long n) const override {
     return ensemble::sample_initial(model_, ensemble::parse_init_spec("stationary"), seed, 0, n).to_rows();
   }

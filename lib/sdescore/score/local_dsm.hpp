@@ -72,6 +72,8 @@ void compute_kernels(const ModelView<D>& m, KernelPool<D>& pool, const Lineariza
 #pragma omp parallel for schedule(static) reduction(max : jit_max)
   for (int j = 0; j < n; ++j) errors.run(j, [&] {
     const auto tr = m.transition(pool.ys[j], pool.s, pool.delta, lin);
+    // a non-finite mean (a drift that overflows far out) would also break the 1D sort below
+    if (!tr.mean.allFinite()) throw NumericalError("the kernel mean is not finite (the drift overflows there)");
     double jit = 0;
     const Mat<double, D, D> L = robust_cholesky<D>(tr.cov, &jit);
     jit_max = std::max(jit_max, jit);

@@ -107,7 +107,7 @@ StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& 
   std::vector<std::string> objs = o.objectives;
   if (objs.empty()) {
     objs = {"local-dsm", "ism", "ism-hutchinson"};
-    if (model.fields->linear()) objs.push_back("dsm");
+    if (view.linear()) objs.push_back("dsm");
   }
   for (const auto& obj : objs) score::parse_objective(obj);  // refuse unknown names before any work
 
