@@ -5,9 +5,11 @@
 //
 // One vector lane = one Philox4x32-10 instance (counter words kept in the low halves of 64-bit
 // lanes, 32x32->64 products by MulEven), the lane's 4 words -> two 52-bit uniforms -> Box-Muller
-// with Highway's polynomial Log, Sin and Cos (hwy/contrib/math). Every lane computes the same
+// with Highway's polynomial Log (hwy/contrib/math) and our own cos and sin of 2 pi u2
+// (sincos_2pi: exact quadrant reduction, one polynomial each). Every lane computes the same
 // operations in the same order whatever the vector width, so:
-//   - all entry points (normal, normals, normal_block, any block size) give the same bits;
+//   - all entry points (normal, normals, normal_block, normal_chunk16, any block size) give the
+//     same bits;
 //   - targets with FMA (AVX2, AVX3) give the same bits: Highway's MulAdd is one fused operation
 //     on both. Pre-FMA targets (SSE4, SSSE3, SCALAR) evaluate MulAdd as a rounded multiply then
 //     an add, so their last bits can differ (docs/simulation.md, "Reproducibility contract").
@@ -39,7 +41,7 @@ using VF = hn::Vec<DF>;
 // one vector at a time (session 9; K = 2 gained only 1.3x). Each lane computes the same
 // operations in the same order whatever K, so K does not change the bits.
 constexpr int kRowK = 4;
-// Vectors a step for 16 lanes (normal_chunk16, the end of a row): 16 / N, at most kRowK.
+// Vectors a step for 16 lanes (normal_chunk16, box_muller16, the end of a row): 16 / N, at most kRowK.
 constexpr int kChunkK = static_cast<int>(HWY_MIN(std::size_t{kRowK}, 16 / hn::MaxLanes(DF())));
 
 // Philox4x32-10 on Lanes(DU) counters (each word in the low 32 bits of a lane). The high halves
@@ -127,9 +129,58 @@ HWY_INLINE void philox_rows(std::uint32_t k0, std::uint32_t k1, std::uint32_t s0
   philox(k0 - 2 * W0, k1 - 2 * W1, c, 3);
 }
 
+// zc = r cos(2 pi u), zs = r sin(2 pi u) for u in [0, 1) a multiple of 2^-52, cos and sin within
+// 1.1 ulp (1.6 without FMA; measured against long double in tests/random/normal.test.cpp).
+// Highway's Cos and Sin each reduce a general argument (four multiply-adds against pi) and
+// evaluate a degree-19 polynomial; here the reduction is exact and shared: q = round(4 u) (0 .. 4),
+// x = 4 u - q in [-1/2, 1/2] (both exact: u has 52 bits, q is an integer, |x| <= 1/2),
+// 2 pi u = q pi/2 + (pi/2) x, so cos and sin of 2 pi u are +-cos or +-sin of (pi/2) x by q mod 4.
+// The polynomials are in x with pi/2 folded in (no rounded angle): near-minimax fits of
+// sin((pi/2) x) = x (pi/2 + y P(y)) and cos((pi/2) x) = 1 + y (-pi^2/8 + y Q(y)), y = x^2, on
+// |x| <= 1/2, relative error 2^-56 and 2^-55 before rounding (mpmath chebyfit, degrees 13 and 14);
+// pi/2 is split into hi + lo so that the leading term of sin is exact inside its MulAdd.
+template <bool Both>
+HWY_INLINE void sincos_2pi(VF u, VF r, VF& zc, VF& zs) {
+  const DU du;
+  const DF df;
+  const VF round = hn::Set(df, 6755399441055744.0);  // 1.5 * 2^52: t = 4u + round rounds 4u to an integer
+  const VF u4 = hn::Mul(u, hn::Set(df, 4.0));
+  const VF t = hn::Add(u4, round);
+  const VF x = hn::Sub(u4, hn::Sub(t, round));
+  const VF y = hn::Mul(x, x);
+  VF ps = hn::Set(df, 5.642225369163528e-08);
+  ps = hn::MulAdd(ps, y, hn::Set(df, -3.5987029509735105e-06));
+  ps = hn::MulAdd(ps, y, hn::Set(df, 0.00016044116661409423));
+  ps = hn::MulAdd(ps, y, hn::Set(df, -0.004681754134254207));
+  ps = hn::MulAdd(ps, y, hn::Set(df, 0.07969262624614423));
+  ps = hn::MulAdd(ps, y, hn::Set(df, -0.6459640975062462));
+  const VF tail = hn::MulAdd(x, hn::Set(df, 6.123233995736766e-17), hn::Mul(hn::Mul(x, y), ps));
+  const VF s = hn::MulAdd(x, hn::Set(df, 1.5707963267948966), tail);
+  VF pc = hn::Set(df, -5.6805801855878766e-09);
+  pc = hn::MulAdd(pc, y, hn::Set(df, 4.7058097400822523e-07));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -2.5201902009348312e-05));
+  pc = hn::MulAdd(pc, y, hn::Set(df, 0.0009192602567709894));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -0.020863480762298152));
+  pc = hn::MulAdd(pc, y, hn::Set(df, 0.25366950790102544));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -1.2337005501361697));
+  const VF c = hn::MulAdd(pc, y, hn::Set(df, 1.0));
+  // q mod 4 is in the low bits of t (1.5 * 2^52 + q). Quadrants 0 .. 3 give (cos, sin) =
+  // (c, s), (-s, c), (-c, -s), (s, -c): swap if q is odd, negate cos if q is 1 or 2 (bit 1 of
+  // q + 1), sin if q is 2 or 3 (bit 1 of q); the sign goes on r, which is >= 0.
+  const VU q = hn::BitCast(du, t);
+  const VU two = hn::Set(du, 2);
+  const auto odd = hn::RebindMask(df, hn::TestBit(q, hn::Set(du, 1)));
+  const VF sign_c = hn::BitCast(df, hn::ShiftLeft<62>(hn::And(hn::Add(q, hn::Set(du, 1)), two)));
+  zc = hn::Mul(hn::Xor(r, sign_c), hn::IfThenElse(odd, s, c));
+  if constexpr (Both) {
+    const VF sign_s = hn::BitCast(df, hn::ShiftLeft<62>(hn::And(q, two)));
+    zs = hn::Mul(hn::Xor(r, sign_s), hn::IfThenElse(odd, c, s));
+  }
+}
+
 // Philox words -> z_{2 sub} (zc) and, if Both, z_{2 sub + 1} (zs), for K vectors.
 // u1 = 2 - [1, 2) from words (w1, w0) in (0, 1], u2 = [1, 2) - 1 from (w3, w2) in [0, 1)
-// (52 random bits each, exact); r = sqrt(-2 log u1), a = 2 pi u2, zc = r cos a, zs = r sin a.
+// (52 random bits each, exact); r = sqrt(-2 log u1), zc = r cos(2 pi u2), zs = r sin(2 pi u2).
 // u1 >= 2^-52 is never subnormal: Highway's Log without the subnormal rescaling (its public Log
 // with a compare, a multiply and blends less; the same arithmetic on normal inputs, so the same
 // bits) ran ~10% faster.
@@ -147,11 +198,7 @@ HWY_INLINE void box_muller_words(const VU (&c)[4][K], VF (&zc)[K], VF (&zs)[K]) 
   }
   for (int k = 0; k < K; ++k) r[k] = hn::impl::Log<DF, VF, /*kAllowSubnormals=*/false>(df, u1[k]);
   for (int k = 0; k < K; ++k) r[k] = hn::Sqrt(hn::Mul(hn::Set(df, -2.0), r[k]));
-  for (int k = 0; k < K; ++k) {
-    const VF a = hn::Mul(hn::Set(df, 6.283185307179586476925286766559), u2[k]);
-    zc[k] = hn::Mul(r[k], hn::Cos(df, a));
-    if constexpr (Both) zs[k] = hn::Mul(r[k], hn::Sin(df, a));
-  }
+  for (int k = 0; k < K; ++k) sincos_2pi<Both>(u2[k], r[k], zc[k], zs[k]);
 }
 
 // Columns [c0, c1) of rows 2 sub (rc) and, if Both, 2 sub + 1 (rs) of normal_rows, K vectors a step.
@@ -230,23 +277,62 @@ void normal_chunk16(std::uint64_t seed, const std::uint32_t* HWY_RESTRICT sub, s
   }
 }
 
+// 16 sets of Philox output words (w[word * 16 + i]) -> zc[i], zs[i]: the Box-Muller stage alone,
+// for tests at chosen uniforms.
+void box_muller16(const std::uint32_t* HWY_RESTRICT w, double* HWY_RESTRICT zc, double* HWY_RESTRICT zs) {
+  const DU du;
+  const DF df;
+  const hn::Rebind<std::uint32_t, DU> d32;
+  const std::size_t N = hn::Lanes(df);
+  constexpr int K = kChunkK;
+  for (std::size_t c = 0; c < 16; c += K * N) {
+    VU v[4][K];
+    VF a[K], b[K];
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < K; ++k) v[j][k] = hn::PromoteTo(du, hn::LoadU(d32, w + 16 * j + c + k * N));
+    box_muller_words<K, true>(v, a, b);
+    for (int k = 0; k < K; ++k) {
+      hn::StoreU(a[k], df, zc + c + k * N);
+      hn::StoreU(b[k], df, zs + c + k * N);
+    }
+  }
+}
+
+// 16 angles u[i] -> c[i] = cos(2 pi u[i]), s[i] = sin(2 pi u[i]): the angle stage alone (r = 1,
+// so the signed products are exact), for tests.
+void cos_sin16(const double* HWY_RESTRICT u, double* HWY_RESTRICT c, double* HWY_RESTRICT s) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t i = 0; i < 16; i += N) {
+    VF zc, zs;
+    sincos_2pi<true>(hn::LoadU(df, u + i), hn::Set(df, 1.0), zc, zs);
+    hn::StoreU(zc, df, c + i);
+    hn::StoreU(zs, df, s + i);
+  }
+}
+
 std::int64_t target_bit() { return HWY_TARGET; }
 
 }  // namespace sdescore::random::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 
 #include "sdescore/core/error.hpp"
+#include "sdescore/core/parse.hpp"
 #include "sdescore/random/normal.hpp"
 
 namespace sdescore::random {
 HWY_EXPORT(normal_rows);
 HWY_EXPORT(normal_chunk16);
+HWY_EXPORT(box_muller16);
+HWY_EXPORT(cos_sin16);
 HWY_EXPORT(target_bit);
 
 namespace {
@@ -343,6 +429,45 @@ void normal_block_unchecked(std::uint64_t seed, std::uint64_t first_stream, std:
                             int m, double* out, std::ptrdiff_t ld) noexcept {
   if (n <= 0 || m <= 0) return;
   HWY_DYNAMIC_DISPATCH(normal_rows)(seed, first_stream, padded_count(n), counter, m, out, ld);
+}
+
+void box_muller(std::span<const Words> w, std::span<double> z) {
+  if (z.size() != 2 * w.size())
+    throw ConfigError("box_muller: z has " + std::to_string(z.size()) + " entries; it must have 2 w.size() = " +
+                      std::to_string(2 * w.size()));
+  init_from_env();
+  alignas(64) std::uint32_t words[4 * L];
+  alignas(64) double zc[L], zs[L];
+  for (std::size_t i0 = 0; i0 < w.size(); i0 += L) {
+    const std::size_t n = std::min<std::size_t>(L, w.size() - i0);
+    std::fill(std::begin(words), std::end(words), 0u);  // padding lanes: u1 = 1, u2 = 0
+    for (std::size_t i = 0; i < n; ++i)
+      for (int j = 0; j < 4; ++j) words[j * L + static_cast<int>(i)] = w[i0 + i][static_cast<std::size_t>(j)];
+    HWY_DYNAMIC_DISPATCH(box_muller16)(words, zc, zs);
+    for (std::size_t i = 0; i < n; ++i) {
+      z[2 * (i0 + i)] = zc[i];
+      z[2 * (i0 + i) + 1] = zs[i];
+    }
+  }
+}
+
+void cos_sin_2pi(std::span<const double> u, std::span<double> c, std::span<double> s) {
+  if (c.size() != u.size() || s.size() != u.size())
+    throw ConfigError("cos_sin_2pi: c and s have " + std::to_string(c.size()) + " and " + std::to_string(s.size()) +
+                      " entries; they must have u.size() = " + std::to_string(u.size()));
+  for (const double v : u)
+    if (!(v >= 0 && v < 1) || std::ldexp(v, 52) != std::floor(std::ldexp(v, 52)))
+      throw ConfigError("cos_sin_2pi: u = " + parse::shortest_decimal(v) + " is not a multiple of 2^-52 in [0, 1)");
+  init_from_env();
+  alignas(64) double ub[L], cb[L], sb[L];
+  for (std::size_t i0 = 0; i0 < u.size(); i0 += L) {
+    const std::size_t n = std::min<std::size_t>(L, u.size() - i0);
+    std::fill(std::begin(ub), std::end(ub), 0.0);
+    std::copy_n(u.begin() + static_cast<std::ptrdiff_t>(i0), n, ub);
+    HWY_DYNAMIC_DISPATCH(cos_sin16)(ub, cb, sb);
+    std::copy_n(cb, n, c.begin() + static_cast<std::ptrdiff_t>(i0));
+    std::copy_n(sb, n, s.begin() + static_cast<std::ptrdiff_t>(i0));
+  }
 }
 
 }  // namespace detail
