@@ -5,9 +5,11 @@
 //
 // One vector lane = one Philox4x32-10 instance (counter words kept in the low halves of 64-bit
 // lanes, 32x32->64 products by MulEven), the lane's 4 words -> two 52-bit uniforms -> Box-Muller
-// with Highway's polynomial Log, Sin and Cos (hwy/contrib/math). Every lane computes the same
+// with Highway's polynomial Log (hwy/contrib/math) and our own cos and sin of 2 pi u2
+// (sincos_2pi: exact quadrant reduction, one polynomial each). Every lane computes the same
 // operations in the same order whatever the vector width, so:
-//   - all entry points (normal, normals, normal_block, any block size) give the same bits;
+//   - all entry points (normal, normals, normal_block, normal_chunk16, any block size) give the
+//     same bits;
 //   - targets with FMA (AVX2, AVX3) give the same bits: Highway's MulAdd is one fused operation
 //     on both. Pre-FMA targets (SSE4, SSSE3, SCALAR) evaluate MulAdd as a rounded multiply then
 //     an add, so their last bits can differ (docs/simulation.md, "Reproducibility contract").
@@ -32,6 +34,16 @@ using DF = hn::ScalableTag<double>;
 using VU = hn::Vec<DU>;
 using VF = hn::Vec<DF>;
 
+// The functions below work on K vectors side by side, each stage for all K before the next.
+// One vector's variates are a long dependency chain (ten Philox rounds of 5-cycle products, the
+// division in Log, Sqrt) that the CPU cannot overlap with the next vector's; K = 4 interleaved
+// chains (with the cheaper Log below) ran 2.1x (AVX3), 1.9x (AVX2) and 1.7x (SSE4) faster than
+// one vector at a time (session 9; K = 2 gained only 1.3x). Each lane computes the same
+// operations in the same order whatever K, so K does not change the bits.
+constexpr int kRowK = 4;
+// Vectors a step for 16 lanes (normal_chunk16, box_muller16, the end of a row): 16 / N, at most kRowK.
+constexpr int kChunkK = static_cast<int>(HWY_MIN(std::size_t{kRowK}, 16 / hn::MaxLanes(DF())));
+
 // Philox4x32-10 on Lanes(DU) counters (each word in the low 32 bits of a lane). The high halves
 // carry garbage between rounds (products of MulEven, XOR-ed in) but MulEven reads only the low
 // halves, so the low halves are exactly Random123's words; they are masked at the end.
@@ -46,35 +58,39 @@ HWY_INLINE VU mul_lo32(VU a, std::uint32_t m) {
 #endif
 }
 
-// Rounds first_round .. 9 (keys k0, k1 of round 0; bumped first_round times here).
-HWY_INLINE void philox(std::uint32_t k0, std::uint32_t k1, VU& c0, VU& c1, VU& c2, VU& c3, int first_round = 0) {
+// Rounds first_round .. 9 (keys k0, k1 of round 0; bumped first_round times here) of the K
+// counter vectors c[word][k].
+template <int K>
+HWY_INLINE void philox(std::uint32_t k0, std::uint32_t k1, VU (&c)[4][K], int first_round = 0) {
   const DU du;
   k0 += static_cast<std::uint32_t>(first_round) * 0x9E3779B9u;
   k1 += static_cast<std::uint32_t>(first_round) * 0xBB67AE85u;
   for (int r = first_round; r < 10; ++r) {
-    const VU p0 = mul_lo32(c0, 0xD2511F53u);
-    const VU p1 = mul_lo32(c2, 0xCD9E8D57u);
-    c0 = hn::Xor(hn::Xor(hn::ShiftRight<32>(p1), c1), hn::Set(du, std::uint64_t{k0}));
-    c1 = p1;
-    c2 = hn::Xor(hn::Xor(hn::ShiftRight<32>(p0), c3), hn::Set(du, std::uint64_t{k1}));
-    c3 = p0;
+    const VU key0 = hn::Set(du, std::uint64_t{k0}), key1 = hn::Set(du, std::uint64_t{k1});
+    for (int k = 0; k < K; ++k) {
+      const VU p0 = mul_lo32(c[0][k], 0xD2511F53u);
+      const VU p1 = mul_lo32(c[2][k], 0xCD9E8D57u);
+      c[0][k] = hn::Xor(hn::Xor(hn::ShiftRight<32>(p1), c[1][k]), key0);
+      c[1][k] = p1;
+      c[2][k] = hn::Xor(hn::Xor(hn::ShiftRight<32>(p0), c[3][k]), key1);
+      c[3][k] = p0;
+    }
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
   const VU lo = hn::Set(du, 0xFFFFFFFFull);
-  c0 = hn::And(c0, lo);
-  c1 = hn::And(c1, lo);
-  c2 = hn::And(c2, lo);
-  c3 = hn::And(c3, lo);
+  for (auto& word : c)
+    for (VU& v : word) v = hn::And(v, lo);
 }
 
-// Philox4x32-10 of the counters (s0, s1, s2, stream) where only the last word differs between
+// Philox4x32-10 of the counters (s0, s1, s2, stream[k]) where only the last word differs between
 // lanes (normal_rows: sub, counter lo, counter hi are the same for the whole row). The same
 // integer operations as philox(), but the first three rounds compute the words that are still
 // the same in every lane once, in scalar code: round 1 has no per-lane product, rounds 2 and 3
 // one each (instead of two). XOR is exact and associative, so the words are identical.
+template <int K>
 HWY_INLINE void philox_rows(std::uint32_t k0, std::uint32_t k1, std::uint32_t s0, std::uint32_t s1, std::uint32_t s2,
-                            VU stream, VU& c0, VU& c1, VU& c2, VU& c3) {
+                            const VU (&stream)[K], VU (&c)[4][K]) {
   const DU du;
   constexpr std::uint64_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
   constexpr std::uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
@@ -83,91 +99,154 @@ HWY_INLINE void philox_rows(std::uint32_t k0, std::uint32_t k1, std::uint32_t s0
   // round 1: words (s0, s1, s2, stream); only word 2 comes out per lane
   std::uint64_t p0 = s0 * M0, p1 = s2 * M1;
   const std::uint32_t a0 = hi(p1) ^ s1 ^ k0, a1 = lo(p1), a3 = lo(p0);
-  const VU v2 = hn::Xor(stream, hn::Set(du, std::uint64_t{hi(p0) ^ k1}));
+  const VU x2 = hn::Set(du, std::uint64_t{hi(p0) ^ k1});
   k0 += W0;
   k1 += W1;
   // round 2: words (a0, a1, v2, a3); words 0 and 1 come out per lane
   p0 = a0 * M0;
-  const VU q1 = mul_lo32(v2, static_cast<std::uint32_t>(M1));
-  const VU v0 = hn::Xor(hn::ShiftRight<32>(q1), hn::Set(du, std::uint64_t{a1 ^ k0}));
-  const VU v1 = q1;
+  const VU x0 = hn::Set(du, std::uint64_t{a1 ^ k0});
+  VU v0[K], v1[K];
+  for (int k = 0; k < K; ++k) {
+    const VU v2 = hn::Xor(stream[k], x2);
+    v1[k] = mul_lo32(v2, static_cast<std::uint32_t>(M1));
+    v0[k] = hn::Xor(hn::ShiftRight<32>(v1[k]), x0);
+  }
   const std::uint32_t b2 = hi(p0) ^ a3 ^ k1, b3 = lo(p0);
   k0 += W0;
   k1 += W1;
   // round 3: words (v0, v1, b2, b3); word 1 stays the same in every lane
-  const VU q0 = mul_lo32(v0, static_cast<std::uint32_t>(M0));
   p1 = b2 * M1;
-  c0 = hn::Xor(v1, hn::Set(du, std::uint64_t{hi(p1) ^ k0}));
-  c1 = hn::Set(du, std::uint64_t{lo(p1)});
-  c2 = hn::Xor(hn::ShiftRight<32>(q0), hn::Set(du, std::uint64_t{b3 ^ k1}));
-  c3 = q0;
+  const VU y0 = hn::Set(du, std::uint64_t{hi(p1) ^ k0}), y1 = hn::Set(du, std::uint64_t{lo(p1)});
+  const VU y2 = hn::Set(du, std::uint64_t{b3 ^ k1});
+  for (int k = 0; k < K; ++k) {
+    const VU q0 = mul_lo32(v0[k], static_cast<std::uint32_t>(M0));
+    c[0][k] = hn::Xor(v1[k], y0);
+    c[1][k] = y1;
+    c[2][k] = hn::Xor(hn::ShiftRight<32>(q0), y2);
+    c[3][k] = q0;
+  }
   // rounds 4 .. 10
-  philox(k0 - 2 * W0, k1 - 2 * W1, c0, c1, c2, c3, 3);
+  philox(k0 - 2 * W0, k1 - 2 * W1, c, 3);
 }
 
-// Counter (sub, clo, chi, stream) per lane -> z_{2 sub} (zc) and, if both, z_{2 sub + 1} (zs).
-// u1 = 2 - [1, 2) from words (w1, w0) in (0, 1], u2 = [1, 2) - 1 from (w3, w2) in [0, 1)
-// (52 random bits each, exact); r = sqrt(-2 log u1), a = 2 pi u2, zc = r cos a, zs = r sin a.
-// box_muller_words: the same from the Philox output words.
+// zc = r cos(2 pi u), zs = r sin(2 pi u) for u in [0, 1) a multiple of 2^-52, cos and sin within
+// 1.1 ulp (1.6 without FMA; measured against long double in tests/random/normal.test.cpp).
+// Highway's Cos and Sin each reduce a general argument (four multiply-adds against pi) and
+// evaluate a degree-19 polynomial; here the reduction is exact and shared: q = round(4 u) (0 .. 4),
+// x = 4 u - q in [-1/2, 1/2] (both exact: u has 52 bits, q is an integer, |x| <= 1/2),
+// 2 pi u = q pi/2 + (pi/2) x, so cos and sin of 2 pi u are +-cos or +-sin of (pi/2) x by q mod 4.
+// The polynomials are in x with pi/2 folded in (no rounded angle): near-minimax fits of
+// sin((pi/2) x) = x (pi/2 + y P(y)) and cos((pi/2) x) = 1 + y (-pi^2/8 + y Q(y)), y = x^2, on
+// |x| <= 1/2, relative error 2^-56 and 2^-55 before rounding (mpmath chebyfit, degrees 13 and 14);
+// pi/2 is split into hi + lo so that the leading term of sin is exact inside its MulAdd.
 template <bool Both>
-HWY_INLINE void box_muller_words(VU c0, VU c1, VU c2, VU c3, VF& zc, VF& zs) {
+HWY_INLINE void sincos_2pi(VF u, VF r, VF& zc, VF& zs) {
+  const DU du;
+  const DF df;
+  const VF round = hn::Set(df, 6755399441055744.0);  // 1.5 * 2^52: t = 4u + round rounds 4u to an integer
+  const VF u4 = hn::Mul(u, hn::Set(df, 4.0));
+  const VF t = hn::Add(u4, round);
+  const VF x = hn::Sub(u4, hn::Sub(t, round));
+  const VF y = hn::Mul(x, x);
+  VF ps = hn::Set(df, 5.642225369163528e-08);
+  ps = hn::MulAdd(ps, y, hn::Set(df, -3.5987029509735105e-06));
+  ps = hn::MulAdd(ps, y, hn::Set(df, 0.00016044116661409423));
+  ps = hn::MulAdd(ps, y, hn::Set(df, -0.004681754134254207));
+  ps = hn::MulAdd(ps, y, hn::Set(df, 0.07969262624614423));
+  ps = hn::MulAdd(ps, y, hn::Set(df, -0.6459640975062462));
+  const VF tail = hn::MulAdd(x, hn::Set(df, 6.123233995736766e-17), hn::Mul(hn::Mul(x, y), ps));
+  const VF s = hn::MulAdd(x, hn::Set(df, 1.5707963267948966), tail);
+  VF pc = hn::Set(df, -5.6805801855878766e-09);
+  pc = hn::MulAdd(pc, y, hn::Set(df, 4.7058097400822523e-07));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -2.5201902009348312e-05));
+  pc = hn::MulAdd(pc, y, hn::Set(df, 0.0009192602567709894));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -0.020863480762298152));
+  pc = hn::MulAdd(pc, y, hn::Set(df, 0.25366950790102544));
+  pc = hn::MulAdd(pc, y, hn::Set(df, -1.2337005501361697));
+  const VF c = hn::MulAdd(pc, y, hn::Set(df, 1.0));
+  // q mod 4 is in the low bits of t (1.5 * 2^52 + q). Quadrants 0 .. 3 give (cos, sin) =
+  // (c, s), (-s, c), (-c, -s), (s, -c): swap if q is odd, negate cos if q is 1 or 2 (bit 1 of
+  // q + 1), sin if q is 2 or 3 (bit 1 of q); the sign goes on r, which is >= 0.
+  const VU q = hn::BitCast(du, t);
+  const VU two = hn::Set(du, 2);
+  const auto odd = hn::RebindMask(df, hn::TestBit(q, hn::Set(du, 1)));
+  const VF sign_c = hn::BitCast(df, hn::ShiftLeft<62>(hn::And(hn::Add(q, hn::Set(du, 1)), two)));
+  zc = hn::Mul(hn::Xor(r, sign_c), hn::IfThenElse(odd, s, c));
+  if constexpr (Both) {
+    const VF sign_s = hn::BitCast(df, hn::ShiftLeft<62>(hn::And(q, two)));
+    zs = hn::Mul(hn::Xor(r, sign_s), hn::IfThenElse(odd, c, s));
+  }
+}
+
+// Philox words -> z_{2 sub} (zc) and, if Both, z_{2 sub + 1} (zs), for K vectors.
+// u1 = 2 - [1, 2) from words (w1, w0) in (0, 1], u2 = [1, 2) - 1 from (w3, w2) in [0, 1)
+// (52 random bits each, exact); r = sqrt(-2 log u1), zc = r cos(2 pi u2), zs = r sin(2 pi u2).
+// u1 >= 2^-52 is never subnormal: Highway's Log without the subnormal rescaling (its public Log
+// with a compare, a multiply and blends less; the same arithmetic on normal inputs, so the same
+// bits) ran ~10% faster.
+template <int K, bool Both>
+HWY_INLINE void box_muller_words(const VU (&c)[4][K], VF (&zc)[K], VF (&zs)[K]) {
   const DU du;
   const DF df;
   const VU one_exp = hn::Set(du, 0x3FF0000000000000ull);
-  const VU b1 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c1), hn::ShiftRight<12>(c0)));
-  const VU b2 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c3), hn::ShiftRight<12>(c2)));
-  const VF u1 = hn::Sub(hn::Set(df, 2.0), hn::BitCast(df, b1));
-  const VF u2 = hn::Sub(hn::BitCast(df, b2), hn::Set(df, 1.0));
-  const VF r = hn::Sqrt(hn::Mul(hn::Set(df, -2.0), hn::Log(df, u1)));
-  const VF a = hn::Mul(hn::Set(df, 6.283185307179586476925286766559), u2);
-  zc = hn::Mul(r, hn::Cos(df, a));
-  if constexpr (Both) zs = hn::Mul(r, hn::Sin(df, a));
+  VF u1[K], u2[K], r[K];
+  for (int k = 0; k < K; ++k) {
+    const VU b1 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c[1][k]), hn::ShiftRight<12>(c[0][k])));
+    const VU b2 = hn::Or(one_exp, hn::Or(hn::ShiftLeft<20>(c[3][k]), hn::ShiftRight<12>(c[2][k])));
+    u1[k] = hn::Sub(hn::Set(df, 2.0), hn::BitCast(df, b1));
+    u2[k] = hn::Sub(hn::BitCast(df, b2), hn::Set(df, 1.0));
+  }
+  for (int k = 0; k < K; ++k) r[k] = hn::impl::Log<DF, VF, /*kAllowSubnormals=*/false>(df, u1[k]);
+  for (int k = 0; k < K; ++k) r[k] = hn::Sqrt(hn::Mul(hn::Set(df, -2.0), r[k]));
+  for (int k = 0; k < K; ++k) sincos_2pi<Both>(u2[k], r[k], zc[k], zs[k]);
 }
 
-template <bool Both>
-HWY_INLINE void box_muller(std::uint32_t k0, std::uint32_t k1, VU c0, VU c1, VU c2, VU c3, VF& zc, VF& zs) {
-  philox(k0, k1, c0, c1, c2, c3);
-  box_muller_words<Both>(c0, c1, c2, c3, zc, zs);
+// Columns [c0, c1) of rows 2 sub (rc) and, if Both, 2 sub + 1 (rs) of normal_rows, K vectors a step.
+template <int K, bool Both>
+HWY_INLINE std::int64_t row_block(std::uint32_t k0, std::uint32_t k1, std::uint32_t sub, std::uint32_t clo,
+                                 std::uint32_t chi, std::uint64_t first_stream, std::int64_t c0, std::int64_t c1,
+                                 double* HWY_RESTRICT rc, double* HWY_RESTRICT rs) {
+  const DU du;
+  const DF df;
+  const auto N = static_cast<std::int64_t>(hn::Lanes(df));
+  const VU lo = hn::Set(du, 0xFFFFFFFFull);
+  std::int64_t c = c0;
+  for (; c + K * N <= c1; c += K * N) {
+    VU stream[K], w[4][K];
+    VF zc[K], zs[K];
+    for (int k = 0; k < K; ++k)
+      stream[k] = hn::And(hn::Iota(du, first_stream + static_cast<std::uint64_t>(c + k * N)), lo);
+    philox_rows<K>(k0, k1, sub, clo, chi, stream, w);
+    box_muller_words<K, Both>(w, zc, zs);
+    for (int k = 0; k < K; ++k) {
+      hn::StoreU(zc[k], df, rc + c + k * N);
+      if constexpr (Both) hn::StoreU(zs[k], df, rs + c + k * N);
+    }
+  }
+  return c;
 }
 
-// The same for a row: counters (sub, clo, chi, stream[lane]).
+// Rows 2 sub and, if Both, 2 sub + 1: kRowK vectors a step, the rest (padded is a multiple of
+// 16, not always of kRowK N = 32 on AVX3) by 16 / N <= kRowK vectors.
 template <bool Both>
-HWY_INLINE void box_muller_row(std::uint32_t k0, std::uint32_t k1, std::uint32_t sub, std::uint32_t clo, std::uint32_t chi,
-                               VU stream, VF& zc, VF& zs) {
-  VU c0, c1, c2, c3;
-  philox_rows(k0, k1, sub, clo, chi, stream, c0, c1, c2, c3);
-  box_muller_words<Both>(c0, c1, c2, c3, zc, zs);
+HWY_INLINE void rows(std::uint32_t k0, std::uint32_t k1, std::uint32_t sub, std::uint32_t clo, std::uint32_t chi,
+                     std::uint64_t first_stream, std::int64_t padded, double* HWY_RESTRICT rc, double* HWY_RESTRICT rs) {
+  const std::int64_t c = row_block<kRowK, Both>(k0, k1, sub, clo, chi, first_stream, 0, padded, rc, rs);
+  row_block<kChunkK, Both>(k0, k1, sub, clo, chi, first_stream, c, padded, rc, rs);
 }
 
 // out[j * ld + i] = z_j(seed, first_stream + i, counter), j < m, i < padded (a multiple of 16,
 // hence of Lanes(DF) on every target).
 void normal_rows(std::uint64_t seed, std::uint64_t first_stream, std::int64_t padded, std::uint64_t counter, int m,
                  double* HWY_RESTRICT out, std::ptrdiff_t ld) {
-  const DU du;
-  const DF df;
-  const auto N = static_cast<std::int64_t>(hn::Lanes(df));
   const auto k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
   const auto clo = static_cast<std::uint32_t>(counter), chi = static_cast<std::uint32_t>(counter >> 32);
-  const VU lo = hn::Set(du, 0xFFFFFFFFull);
   for (int s = 0; 2 * s < m; ++s) {
-    const auto sub = static_cast<std::uint32_t>(s);
     double* HWY_RESTRICT rc = out + static_cast<std::ptrdiff_t>(2 * s) * ld;
-    double* HWY_RESTRICT rs = rc + ld;
-    VF zc, zs;
-    if (2 * s + 1 < m) {
-      for (std::int64_t c = 0; c < padded; c += N) {
-        const VU stream = hn::And(hn::Iota(du, first_stream + static_cast<std::uint64_t>(c)), lo);
-        box_muller_row<true>(k0, k1, sub, clo, chi, stream, zc, zs);
-        hn::StoreU(zc, df, rc + c);
-        hn::StoreU(zs, df, rs + c);
-      }
-    } else {
-      for (std::int64_t c = 0; c < padded; c += N) {
-        const VU stream = hn::And(hn::Iota(du, first_stream + static_cast<std::uint64_t>(c)), lo);
-        box_muller_row<false>(k0, k1, sub, clo, chi, stream, zc, zs);
-        hn::StoreU(zc, df, rc + c);
-      }
-    }
+    if (2 * s + 1 < m)
+      rows<true>(k0, k1, static_cast<std::uint32_t>(s), clo, chi, first_stream, padded, rc, rc + ld);
+    else
+      rows<false>(k0, k1, static_cast<std::uint32_t>(s), clo, chi, first_stream, padded, rc, nullptr);
   }
 }
 
@@ -179,14 +258,56 @@ void normal_chunk16(std::uint64_t seed, const std::uint32_t* HWY_RESTRICT sub, s
   const hn::Rebind<std::uint32_t, DU> d32;  // Lanes(du) u32 lanes, promoted to u64
   const std::size_t N = hn::Lanes(df);
   const auto k0 = static_cast<std::uint32_t>(seed), k1 = static_cast<std::uint32_t>(seed >> 32);
-  const VU clo = hn::Set(du, counter & 0xFFFFFFFFull), chi = hn::Set(du, counter >> 32);
-  for (std::size_t c = 0; c < 16; c += N) {
-    const VU s = hn::PromoteTo(du, hn::LoadU(d32, sub + c));
-    const VU st = hn::PromoteTo(du, hn::LoadU(d32, stream + c));
-    VF a, b;
-    box_muller<true>(k0, k1, s, clo, chi, st, a, b);
-    hn::StoreU(a, df, zc + c);
-    hn::StoreU(b, df, zs + c);
+  constexpr int K = kChunkK;
+  for (std::size_t c = 0; c < 16; c += K * N) {
+    VU w[4][K];
+    VF a[K], b[K];
+    for (int k = 0; k < K; ++k) {
+      w[0][k] = hn::PromoteTo(du, hn::LoadU(d32, sub + c + k * N));
+      w[1][k] = hn::Set(du, counter & 0xFFFFFFFFull);
+      w[2][k] = hn::Set(du, counter >> 32);
+      w[3][k] = hn::PromoteTo(du, hn::LoadU(d32, stream + c + k * N));
+    }
+    philox(k0, k1, w);
+    box_muller_words<K, true>(w, a, b);
+    for (int k = 0; k < K; ++k) {
+      hn::StoreU(a[k], df, zc + c + k * N);
+      hn::StoreU(b[k], df, zs + c + k * N);
+    }
+  }
+}
+
+// 16 sets of Philox output words (w[word * 16 + i]) -> zc[i], zs[i]: the Box-Muller stage alone,
+// for tests at chosen uniforms.
+void box_muller16(const std::uint32_t* HWY_RESTRICT w, double* HWY_RESTRICT zc, double* HWY_RESTRICT zs) {
+  const DU du;
+  const DF df;
+  const hn::Rebind<std::uint32_t, DU> d32;
+  const std::size_t N = hn::Lanes(df);
+  constexpr int K = kChunkK;
+  for (std::size_t c = 0; c < 16; c += K * N) {
+    VU v[4][K];
+    VF a[K], b[K];
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < K; ++k) v[j][k] = hn::PromoteTo(du, hn::LoadU(d32, w + 16 * j + c + k * N));
+    box_muller_words<K, true>(v, a, b);
+    for (int k = 0; k < K; ++k) {
+      hn::StoreU(a[k], df, zc + c + k * N);
+      hn::StoreU(b[k], df, zs + c + k * N);
+    }
+  }
+}
+
+// 16 angles u[i] -> c[i] = cos(2 pi u[i]), s[i] = sin(2 pi u[i]): the angle stage alone (r = 1,
+// so the signed products are exact), for tests.
+void cos_sin16(const double* HWY_RESTRICT u, double* HWY_RESTRICT c, double* HWY_RESTRICT s) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t i = 0; i < 16; i += N) {
+    VF zc, zs;
+    sincos_2pi<true>(hn::LoadU(df, u + i), hn::Set(df, 1.0), zc, zs);
+    hn::StoreU(zc, df, c + i);
+    hn::StoreU(zs, df, s + i);
   }
 }
 
@@ -196,17 +317,22 @@ std::int64_t target_bit() { return HWY_TARGET; }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 
 #include "sdescore/core/error.hpp"
+#include "sdescore/core/parse.hpp"
 #include "sdescore/random/normal.hpp"
 
 namespace sdescore::random {
 HWY_EXPORT(normal_rows);
 HWY_EXPORT(normal_chunk16);
+HWY_EXPORT(box_muller16);
+HWY_EXPORT(cos_sin16);
 HWY_EXPORT(target_bit);
 
 namespace {
@@ -303,6 +429,45 @@ void normal_block_unchecked(std::uint64_t seed, std::uint64_t first_stream, std:
                             int m, double* out, std::ptrdiff_t ld) noexcept {
   if (n <= 0 || m <= 0) return;
   HWY_DYNAMIC_DISPATCH(normal_rows)(seed, first_stream, padded_count(n), counter, m, out, ld);
+}
+
+void box_muller(std::span<const Words> w, std::span<double> z) {
+  if (z.size() != 2 * w.size())
+    throw ConfigError("box_muller: z has " + std::to_string(z.size()) + " entries; it must have 2 w.size() = " +
+                      std::to_string(2 * w.size()));
+  init_from_env();
+  alignas(64) std::uint32_t words[4 * L];
+  alignas(64) double zc[L], zs[L];
+  for (std::size_t i0 = 0; i0 < w.size(); i0 += L) {
+    const std::size_t n = std::min<std::size_t>(L, w.size() - i0);
+    std::fill(std::begin(words), std::end(words), 0u);  // padding lanes: u1 = 1, u2 = 0
+    for (std::size_t i = 0; i < n; ++i)
+      for (int j = 0; j < 4; ++j) words[j * L + static_cast<int>(i)] = w[i0 + i][static_cast<std::size_t>(j)];
+    HWY_DYNAMIC_DISPATCH(box_muller16)(words, zc, zs);
+    for (std::size_t i = 0; i < n; ++i) {
+      z[2 * (i0 + i)] = zc[i];
+      z[2 * (i0 + i) + 1] = zs[i];
+    }
+  }
+}
+
+void cos_sin_2pi(std::span<const double> u, std::span<double> c, std::span<double> s) {
+  if (c.size() != u.size() || s.size() != u.size())
+    throw ConfigError("cos_sin_2pi: c and s have " + std::to_string(c.size()) + " and " + std::to_string(s.size()) +
+                      " entries; they must have u.size() = " + std::to_string(u.size()));
+  for (const double v : u)
+    if (!(v >= 0 && v < 1) || std::ldexp(v, 52) != std::floor(std::ldexp(v, 52)))
+      throw ConfigError("cos_sin_2pi: u = " + parse::shortest_decimal(v) + " is not a multiple of 2^-52 in [0, 1)");
+  init_from_env();
+  alignas(64) double ub[L], cb[L], sb[L];
+  for (std::size_t i0 = 0; i0 < u.size(); i0 += L) {
+    const std::size_t n = std::min<std::size_t>(L, u.size() - i0);
+    std::fill(std::begin(ub), std::end(ub), 0.0);
+    std::copy_n(u.begin() + static_cast<std::ptrdiff_t>(i0), n, ub);
+    HWY_DYNAMIC_DISPATCH(cos_sin16)(ub, cb, sb);
+    std::copy_n(cb, n, c.begin() + static_cast<std::ptrdiff_t>(i0));
+    std::copy_n(sb, n, s.begin() + static_cast<std::ptrdiff_t>(i0));
+  }
 }
 
 }  // namespace detail

@@ -7,8 +7,9 @@
 /// from Philox4x32-10 (philox.hpp; words of sub-block j / 2) and Box-Muller on 52-bit uniforms:
 ///   u1 in (0, 1], u2 in [0, 1),  r = sqrt(-2 log u1),  a = 2 pi u2,
 ///   z_{2s} = r cos(a),  z_{2s+1} = r sin(a),
-/// with log, sin and cos the polynomial approximations of Google Highway (hwy/contrib/math,
-/// within 4 ulp of the exact functions), evaluated by a vector kernel dispatched at run time to the
+/// with log the polynomial approximation of Google Highway (hwy/contrib/math, within 4 ulp of the
+/// exact function) and cos and sin of 2 pi u2 the kernel's own (exact quadrant reduction, within
+/// 1.1 ulp; 1.6 ulp on pre-FMA targets), evaluated by a vector kernel dispatched at run time to the
 /// best SIMD target of the CPU (AVX3 = AVX-512, AVX2, SSE4, SSSE3, SCALAR).
 /// Bits: every entry point and batch decomposition gives the same bits; so does every target with
 /// FMA (AVX2, AVX3: tests/random/normal.test.cpp forces each and compares). Pre-FMA targets (SSE4,
@@ -63,6 +64,18 @@ namespace detail {
 /// The same, without argument checks (hot loop of the ensemble engine; the engine checks once).
 void normal_block_unchecked(std::uint64_t seed, std::uint64_t first_stream, std::int64_t n, std::uint64_t counter,
                             int m, double* out, std::ptrdiff_t ld) noexcept;
+
+/// The kernel's Box-Muller stage alone, on the current SIMD target: z[2 i] and z[2 i + 1] from
+/// the Philox output words w[i] exactly as normal() computes z_{2 sub}, z_{2 sub + 1} from the
+/// words of sub-block sub. For tests at chosen uniforms (the angle's quadrant boundaries, the
+/// tails). Throws ConfigError unless z.size() == 2 w.size().
+void box_muller(std::span<const Words> w, std::span<double> z);
+
+/// The kernel's angle stage alone, on the current SIMD target: c[i] = cos(2 pi u[i]) and
+/// s[i] = sin(2 pi u[i]) as the variates use them (z_{2 sub} = r c, z_{2 sub + 1} = r s). For
+/// tests. Throws ConfigError unless every u[i] is a multiple of 2^-52 in [0, 1) (the uniforms u2
+/// of the kernel) and c and s have u.size() entries.
+void cos_sin_2pi(std::span<const double> u, std::span<double> c, std::span<double> s);
 }  // namespace detail
 
 }  // namespace sdescore::random

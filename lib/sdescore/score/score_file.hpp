@@ -16,7 +16,9 @@ namespace sdescore::score {
 
 /// Version of the score model layout and of the training draws it can resume. 2: every training
 /// draw comes from sdescore::random (Philox), so a version-1 run cannot be continued bit-identically.
-inline constexpr std::int64_t kScoreFormatVersion = 2;
+/// 3: the normal kernel computes cos and sin of 2 pi u2 itself (session 9), so the pools of a
+/// version-2 run are no longer rebuilt with its bits.
+inline constexpr std::int64_t kScoreFormatVersion = 3;
 
 struct ScoreModelFile {
   std::int64_t format_version = kScoreFormatVersion;  ///< as read (files without the attribute: 1)
