@@ -77,3 +77,20 @@ TEST_CASE("checkpoint: an ensemble file without /checkpoint is not a checkpoint"
   }
   CHECK_THROWS_WITH_AS(read_checkpoint(path), doctest::Contains("not an sdescore checkpoint"), sdescore::IoError);
 }
+
+TEST_CASE("checkpoint: the marker's format version is written, read back, and an older one is refused for resume") {
+  TempDir dir;
+  auto path = dir.path / "ckpt.h5";
+  Checkpoint c;
+  c.run = sample_run_info();
+  c.positions = Eigen::MatrixXd::Zero(6, 2);
+  write_checkpoint(path, c, false);
+  const Checkpoint r = read_checkpoint(path);
+  CHECK(r.format_version == 2);  // the version this file format documents (docs/file-format.md)
+  CHECK_NOTHROW(require_resumable(r, path.string()));
+  Checkpoint old = r;
+  old.format_version = 1;  // written before the session-9 normal kernel
+  CHECK_THROWS_WITH_AS(require_resumable(old, "old.h5"),
+                       doctest::Contains("checkpoint 'old.h5' has format_version 1; this sdescore resumes format_version 2"),
+                       sdescore::ConfigError);
+}

@@ -24,7 +24,7 @@ void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c, bo
 void write_checkpoint_marker(Group root, const std::string& ensemble, std::int64_t step, double time) {
   Group ck = root.require_group("checkpoint");
   ck.set_attr("format", std::string("sdescore checkpoint"));
-  ck.set_attr("format_version", std::int64_t{1});
+  ck.set_attr("format_version", kCheckpointFormat);
   ck.set_attr("ensemble", ensemble);
   ck.set_attr("step", step);
   ck.set_attr("time", time);
@@ -48,7 +48,16 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
   c.step = ck.attr_int64("step");
   c.time = ck.attr_double("time");
   c.positions = r.snapshot(0);
+  c.format_version = ck.has_attr("format_version") ? ck.attr_int64("format_version") : 0;
   return c;
+}
+
+void require_resumable(const Checkpoint& ck, const std::string& path) {
+  if (ck.format_version != kCheckpointFormat)
+    throw ConfigError("checkpoint '" + path + "' has format_version " + std::to_string(ck.format_version) +
+                      "; this sdescore resumes format_version " + std::to_string(kCheckpointFormat) +
+                      " only (since version 2 the normal generator's last bits differ, so continuing an older "
+                      "checkpoint would match neither the old nor a new run): start the run again");
 }
 
 void require_same_run(const RunInfo& ck, const RunInfo& cur) {

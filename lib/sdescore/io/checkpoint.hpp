@@ -12,12 +12,18 @@
 
 namespace sdescore::io {
 
+/// The checkpoint marker's format version. 2 since the session-9 normal kernel (its cos/sin of
+/// 2 pi u2 changed the last bits of every normal): a version-1 checkpoint was stepped with the old
+/// normals, and resuming it with the new ones would match neither run, so require_resumable refuses it.
+inline constexpr std::int64_t kCheckpointFormat = 2;
+
 struct Checkpoint {
   RunInfo run;                 ///< model, parameters, stepper, dt, seed, path range, ...
   std::int64_t step = 0;       ///< index of the step the state belongs to
   double time = 0.0;           ///< time of the state
   Eigen::MatrixXd positions;   ///< (paths x dim)
   std::string name = "ensemble";
+  std::int64_t format_version = kCheckpointFormat;  ///< the marker's format_version (read_checkpoint)
 };
 
 /// Writes `c` atomically to `path` (temporary + rename). With overwrite=false an existing
@@ -32,6 +38,9 @@ Checkpoint read_checkpoint(const std::filesystem::path& path);
 
 /// Throws ConfigError naming the first difference if the checkpointed run and the
 /// current one differ in model, model parameters (names and exact values), stepper or dt.
+/// Refuses (ConfigError naming the file and both versions) a checkpoint whose format_version is
+/// not kCheckpointFormat: its states come from another normal generator.
+void require_resumable(const Checkpoint& ck, const std::string& path);
 void require_same_run(const RunInfo& checkpoint, const RunInfo& current);
 
 }  // namespace sdescore::io

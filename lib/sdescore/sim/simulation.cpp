@@ -185,6 +185,7 @@ io::Checkpoint read_checkpoint_head(const std::string& path, std::int64_t& rows)
   c.name = r.name();
   c.step = ck.attr_int64("step");
   c.time = ck.attr_double("time");
+  c.format_version = ck.has_attr("format_version") ? ck.attr_int64("format_version") : 0;
   c.positions.resize(0, r.dim());  // rows are read by the caller
   rows = r.n_paths();
   return c;
@@ -365,6 +366,7 @@ Result run_model(const Config& c, const Hooks& hooks, const ModelStepper& pair, 
     std::int64_t ck_rows = 0;
     io::Checkpoint ck = part ? read_checkpoint_head(c.resume, ck_rows) : io::read_checkpoint(c.resume);
     if (!part) ck_rows = ck.positions.rows();
+    io::require_resumable(ck, c.resume);
     io::require_same_run(ck.run, info);
     auto mismatch = [&](const std::string& what, const std::string& then, const std::string& now) {
       throw ConfigError("checkpoint '" + c.resume + "' does not match this run: " + what + " is " + then +
