@@ -5,7 +5,8 @@
 # with snapshots every 10 steps.
 # CLOCK=cpu (default): 1-thread cases are timed in process CPU seconds, which a loaded machine
 # disturbs far less than wall time; CLOCK=wall on a quiet machine. The 2-thread case is wall time.
-# PATHS, STEPS (engine cases and plain loops), SDESIM_STEPS (100 snapshots at 1000), REPEATS
+# PATHS, STEPS (engine cases and plain loops), SDESIM_STEPS (snapshots every 10 steps: 400 at the default 4000; 1000 steps, 0.35 s a run since
+# session 9's kernel, scattered by +-15 %), REPEATS
 # (interleaved rounds, default 3; the report gives medians and [min, max]) override the defaults;
 # KEEP_VALUES=FILE keeps every raw measurement.
 set -euo pipefail
@@ -14,7 +15,7 @@ cmake --preset release -DSDESCORE_BUILD_BENCH=ON > /dev/null
 cmake --build build --target bench_sim_throughput bench_sim_baseline sdesim
 PATHS=${PATHS:-100000}
 STEPS=${STEPS:-200}
-SDESIM_STEPS=${SDESIM_STEPS:-1000}        # snapshot cost: every 10 steps (100 snapshots) vs start/end only
+SDESIM_STEPS=${SDESIM_STEPS:-4000}        # snapshot cost: every 10 steps (400 snapshots, 320 MB) vs start/end only
 E2E_STEPS=${E2E_STEPS:-10000}             # end to end: 100 snapshots over this many steps
 CLOCK=${CLOCK:-cpu}
 REPEATS=${REPEATS:-3}                     # interleaved rounds of every measurement
@@ -24,15 +25,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 B="$tmp/values.txt"
 # sdesim, 1 thread, double well, STEPS steps: "<wall s> <cpu s>" of one run. The output is
-# removed first: a previous run's file (80 MB) would be unlinked by the rename, inside the timing.
+# removed first: a previous run's file (up to 320 MB) would be unlinked by the rename, inside the timing.
 sdesim_time() {
   local steps=$1
   shift
   rm -f "$tmp/run.h5"
-  /usr/bin/time -o "$tmp/time.txt" -f "%e %U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
+  local t0 t1
+  t0=$(date +%s%N)  # wall to the nanosecond: /usr/bin/time's %e has 10 ms steps, 3 % of a 0.35 s run
+  /usr/bin/time -o "$tmp/time.txt" -f "%U %S" ./build/apps/sdesim/sdesim -m double_well -n "$PATHS" --dt 1e-3 \
     --t-end "$(awk "BEGIN{print $steps/1000}")" --threads 1 -q -f -o "$tmp/run.h5" "$@"
-  read -r w u s < "$tmp/time.txt"
-  echo "$w $(awk "BEGIN{print $u + $s}")"
+  t1=$(date +%s%N)
+  read -r u s < "$tmp/time.txt"
+  echo "$(awk "BEGIN{print ($t1 - $t0) / 1e9}") $(awk "BEGIN{print $u + $s}")"
 }
 echo "sdesim_paths $PATHS" >> "$B"
 echo "sdesim_steps $SDESIM_STEPS" >> "$B"
