@@ -93,4 +93,14 @@ TEST_CASE("checkpoint: the marker's format version is written, read back, and an
   CHECK_THROWS_WITH_AS(require_resumable(old, "old.h5"),
                        doctest::Contains("checkpoint 'old.h5' has format_version 1; this sdescore resumes format_version 2"),
                        sdescore::ConfigError);
+  old.format_version = 0;  // a marker without the attribute
+  CHECK_THROWS_WITH_AS(require_resumable(old, "old.h5"), doctest::Contains("checkpoint 'old.h5' has no format_version"),
+                       sdescore::ConfigError);
+  std::int64_t rows = -1;
+  const Checkpoint head = read_checkpoint_head(path, rows);  // what each MPI process reads
+  CHECK(rows == 6);
+  CHECK(head.positions.rows() == 0);
+  CHECK(head.positions.cols() == 2);
+  CHECK(head.format_version == 2);
+  CHECK(head.run.seed == r.run.seed);
 }

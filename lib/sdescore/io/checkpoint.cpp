@@ -30,13 +30,13 @@ void write_checkpoint_marker(Group root, const std::string& ensemble, std::int64
   ck.set_attr("time", time);
 }
 
-Checkpoint read_checkpoint(const std::filesystem::path& path) {
-  {
-    Group root = open_file(path);
-    if (!root.has_group("checkpoint"))
-      throw IoError("file '" + path.string() + "' has no group /checkpoint: not an sdescore checkpoint");
-  }
+namespace {
+/// The checks and fields shared by read_checkpoint and read_checkpoint_head; the states only if
+/// `states` (else positions is 0 x dim).
+Checkpoint read_checkpoint_impl(const std::filesystem::path& path, bool states, std::int64_t& rows) {
   Group root = open_file(path);
+  if (!root.has_group("checkpoint"))
+    throw IoError("file '" + path.string() + "' has no group /checkpoint: not an sdescore checkpoint");
   Group ck = root.group("checkpoint");
   EnsembleReader r(path, ck.attr_string("ensemble"));
   if (r.n_snapshots() != 1)
@@ -47,14 +47,30 @@ Checkpoint read_checkpoint(const std::filesystem::path& path) {
   c.name = r.name();
   c.step = ck.attr_int64("step");
   c.time = ck.attr_double("time");
-  c.positions = r.snapshot(0);
   c.format_version = ck.has_attr("format_version") ? ck.attr_int64("format_version") : 0;
+  rows = r.n_paths();
+  if (states)
+    c.positions = r.snapshot(0);
+  else
+    c.positions.resize(0, r.dim());
   return c;
+}
+}  // namespace
+
+Checkpoint read_checkpoint(const std::filesystem::path& path) {
+  std::int64_t rows = 0;
+  return read_checkpoint_impl(path, true, rows);
+}
+
+Checkpoint read_checkpoint_head(const std::filesystem::path& path, std::int64_t& rows) {
+  return read_checkpoint_impl(path, false, rows);
 }
 
 void require_resumable(const Checkpoint& ck, const std::string& path) {
   if (ck.format_version != kCheckpointFormat)
-    throw ConfigError("checkpoint '" + path + "' has format_version " + std::to_string(ck.format_version) +
+    throw ConfigError("checkpoint '" + path + "' has " +
+                      (ck.format_version == 0 ? std::string("no format_version")
+                                              : "format_version " + std::to_string(ck.format_version)) +
                       "; this sdescore resumes format_version " + std::to_string(kCheckpointFormat) +
                       " only (since version 2 the normal generator's last bits differ, so continuing an older "
                       "checkpoint would match neither the old nor a new run): start the run again");

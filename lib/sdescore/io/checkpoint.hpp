@@ -35,12 +35,15 @@ void write_checkpoint(const std::filesystem::path& path, const Checkpoint& c, bo
 void write_checkpoint_marker(Group root, const std::string& ensemble, std::int64_t step, double time);
 /// Reads a checkpoint; IoError if the file is not one (no /checkpoint group).
 Checkpoint read_checkpoint(const std::filesystem::path& path);
+/// The same checks and fields without the states (positions: 0 rows x dim; `rows`: its number of
+/// paths), for a process that reads only its own rows.
+Checkpoint read_checkpoint_head(const std::filesystem::path& path, std::int64_t& rows);
 
-/// Throws ConfigError naming the first difference if the checkpointed run and the
-/// current one differ in model, model parameters (names and exact values), stepper or dt.
 /// Refuses (ConfigError naming the file and both versions) a checkpoint whose format_version is
 /// not kCheckpointFormat: its states come from another normal generator.
 void require_resumable(const Checkpoint& ck, const std::string& path);
+/// Throws ConfigError naming the first difference if the checkpointed run and the
+/// current one differ in model, model parameters (names and exact values), stepper or dt.
 void require_same_run(const RunInfo& checkpoint, const RunInfo& current);
 
 }  // namespace sdescore::io

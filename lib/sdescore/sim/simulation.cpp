@@ -168,29 +168,6 @@ std::string resolved_command_line(const Config& c, const io::RunInfo& info, Path
   return s.str();
 }
 
-/// A checkpoint's provenance and marker without its states (positions: 0 rows x dim; `rows`:
-/// its number of paths), for a process that reads only its own rows. The checks of
-/// io::read_checkpoint.
-io::Checkpoint read_checkpoint_head(const std::string& path, std::int64_t& rows) {
-  const io::Group root = io::open_file(path);
-  if (!root.has_group("checkpoint"))
-    throw IoError("file '" + path + "' has no group /checkpoint: not an sdescore checkpoint");
-  const io::Group ck = root.group("checkpoint");
-  io::EnsembleReader r(path, ck.attr_string("ensemble"));
-  if (r.n_snapshots() != 1)
-    throw IoError("checkpoint '" + path + "' holds " + std::to_string(r.n_snapshots()) +
-                  " snapshots; a checkpoint holds exactly one");
-  io::Checkpoint c;
-  c.run = r.info();
-  c.name = r.name();
-  c.step = ck.attr_int64("step");
-  c.time = ck.attr_double("time");
-  c.format_version = ck.has_attr("format_version") ? ck.attr_int64("format_version") : 0;
-  c.positions.resize(0, r.dim());  // rows are read by the caller
-  rows = r.n_paths();
-  return c;
-}
-
 /// The histogram layout of the file from the engine's histograms.
 io::HistogramSpec histogram_spec_of(const ensemble::StatsOptions& so) {
   io::HistogramSpec hs;
@@ -364,7 +341,7 @@ Result run_model(const Config& c, const Hooks& hooks, const ModelStepper& pair, 
   if (!c.resume.empty()) {
     // Over several processes each reads only its own rows of the state (below).
     std::int64_t ck_rows = 0;
-    io::Checkpoint ck = part ? read_checkpoint_head(c.resume, ck_rows) : io::read_checkpoint(c.resume);
+    io::Checkpoint ck = part ? io::read_checkpoint_head(c.resume, ck_rows) : io::read_checkpoint(c.resume);
     if (!part) ck_rows = ck.positions.rows();
     io::require_resumable(ck, c.resume);
     io::require_same_run(ck.run, info);
