@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 # ccache when present (scripts/deps.sh installs it): the MPI build of test.sh (build-mpi/) then
-# reuses the objects of the layers that never see MPI (score, eval: most of its compile time).
+# reuses the objects of the layers that never see MPI (sim, ensemble, score, eval: most of its
+# compile time; every library is built position independent in both, lib/CMakeLists.txt).
 if command -v ccache >/dev/null 2>&1; then
   export CMAKE_CXX_COMPILER_LAUNCHER="${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}" CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 fi
