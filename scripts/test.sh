@@ -2,7 +2,7 @@
 # The test command of the README: installs missing dependencies, builds if needed, and runs
 # the whole suite (C++ doctest suites, examples and the Python file-format checks) with ctest;
 # with SDESCORE_TEST_MPI=1 also the MPI tests (docs/distributed.md): installs the MPI packages
-# (scripts/deps-mpi.sh), builds the mpi preset (sdesim and scorefit, in build-mpi/) and runs
+# (scripts/deps-mpi.sh), builds the mpi preset (sdesim, scorefit, the Python module, in build-mpi/) and runs
 # ctest --preset mpi. Off by default: from a clean clone on 2 cores the serial part takes about
 # 13 minutes and the MPI part 4 more plus its packages (measured 2026-12-02, docs/distributed.md),
 # too close to the 20-minute budget of the test command. Arguments go to the serial ctest.

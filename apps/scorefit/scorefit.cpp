@@ -186,50 +186,6 @@ TrainOptions resumed_options(const score::ScoreModel& saved, const std::string& 
   return o;
 }
 
-/// A run over several processes needs the same data and settings on each (mpirun gives every
-/// process the same command line, but a file may differ between nodes): ConfigError on every
-/// process when a hash of the ensemble and the training settings differs from process 0's.
-void check_same_on_every_process(nn::ProcessGroup& group, const score::TrainingData& data, const TrainOptions& o) {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over 64-bit words
-  auto mix = [&h](std::uint64_t w) { h = (h ^ w) * 1099511628211ull; };
-  auto mix_double = [&](double v) {
-    std::uint64_t w;
-    std::memcpy(&w, &v, sizeof w);
-    mix(w);
-  };
-  auto mix_text = [&](const std::string& t) {
-    for (unsigned char c : t) mix(c);
-    mix(0xff);
-  };
-  mix_double(data.data.dt);
-  for (double t : data.data.times) mix_double(t);
-  for (const auto& S : data.data.states)
-    for (Eigen::Index i = 0; i < S.size(); ++i) mix_double(S.data()[i]);
-  for (const auto& [k, v] : o.numeric_settings()) {
-    mix_text(k);
-    mix_double(v);
-  }
-  for (const auto& [k, v] : o.text_settings()) {
-    mix_text(k);
-    mix_text(v);
-  }
-  mix(static_cast<std::uint64_t>(o.steps));
-  mix(o.seed);  // the settings the file keeps outside numeric_settings()
-  for (int w : o.hidden) mix(static_cast<std::uint64_t>(w));
-  mix_double(o.t_min);
-  mix_double(o.t_max);
-  const int n = group.size(), me = group.rank();
-  std::vector<double> all(2 * static_cast<std::size_t>(n), 0.0);  // two exact 32-bit halves per process
-  all[2 * static_cast<std::size_t>(me)] = static_cast<double>(h >> 32);
-  all[2 * static_cast<std::size_t>(me) + 1] = static_cast<double>(h & 0xffffffffull);
-  const std::vector<std::int64_t> counts(static_cast<std::size_t>(n), 2);
-  group.allgather(std::span<double>(all), counts);
-  for (int r = 1; r < n; ++r)
-    if (all[2 * static_cast<std::size_t>(r)] != all[0] || all[2 * static_cast<std::size_t>(r) + 1] != all[1])
-      throw ConfigError("the MPI processes were given different data or training settings: process " + std::to_string(r) +
-                        "'s ensemble or options differ from process 0's; every process must train on the same ensemble with the same options");
-}
-
 }  // namespace
 
 int run_train(const TrainOptions& given) {
@@ -256,11 +212,7 @@ int run_train(const TrainOptions& given) {
   io::check_distinct_files(o.data, o.output, "--data");
   const score::TrainingData data = score::load_training_data(o.data, o.ensemble);
   // A run over several processes: all have their data (or all stop here), process 0 writes.
-  nn::ProcessGroup* const group = o.group;
-  if (group) {
-    group->sync();
-    check_same_on_every_process(*group, data, o);
-  }
+  nn::ProcessGroup* const group = o.group;  // train_score checks that every process has the same data and settings
   const bool writer = !group || group->rank() == 0;
   cli::Progress bar("train " + o.objective, static_cast<double>(o.steps), o.quiet, saved ? double(saved->record().steps_done) : 0.0);
   score::TrainControl control;

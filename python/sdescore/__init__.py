@@ -9,7 +9,8 @@
 The compiled core is ``sdescore._sdescore`` (pybind11); see docs/python.md. Errors:
 ``ValueError`` for bad input (the message names the value and what is valid), ``OSError`` for
 files, ``sdescore.NumericalError`` when a path diverges, ``KeyboardInterrupt`` on Ctrl-C (no
-partial file is left at ``output``).
+partial file is left at ``output``), ``sdescore.PartnerFailed`` on the other processes of a run
+over MPI (``comm=``) that one process ended with its error.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ import os
 
 from . import _sdescore
 from ._progress import Bar as _ProgressBar, watched as _watched
-from ._sdescore import Ensemble, NumericalError, describe_model, list_models
+from ._sdescore import Ensemble, NumericalError, PartnerFailed, describe_model, list_models
 
 __version__ = _sdescore.__version__
-__all__ = ["simulate", "load_ensemble", "load_statistics", "load_sweep", "checkpoint_path", "list_models", "describe_model", "Ensemble", "NumericalError"]
+__all__ = ["simulate", "load_ensemble", "load_statistics", "load_sweep", "checkpoint_path", "list_models", "describe_model", "Ensemble", "NumericalError",
+           "PartnerFailed"]
 
 
 def _progress_callback(progress, desc):
@@ -57,7 +59,8 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
              t_end: float = 1.0, save_every: int = 0, seed: int = 0, threads: int = 0, stepper: str | None = None,
              output: str | os.PathLike | None = None, force: bool = False, first_path: int = 0,
              progress=None, stats_only: bool = False, hist=None, compress: int = 0, checkpoint_every: int = 0,
-             keep_checkpoint: bool = False, resume: str | os.PathLike | None = None, sweep: dict | None = None):
+             keep_checkpoint: bool = False, resume: str | os.PathLike | None = None, sweep: dict | None = None,
+             comm=None):
     """Simulates `paths` paths of a registered model from t = 0 to `t_end` and returns the ensemble
     (with ``stats_only``: the statistics, as ``load_statistics(output)``; with ``sweep``: the
     output file's group as an ``xarray.Dataset``, see ``load_sweep``).
@@ -89,6 +92,12 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
                 parameter name -> values (a sequence of numbers, or "A:B:N" for numpy.linspace);
                 several parameters form a grid (the first outermost). Each point equals
                 simulate(params={name: value, ...}) with the other settings unchanged.
+    comm        an mpi4py communicator (module built with SDESCORE_MPI, docs/distributed.md): one
+                run shared by its processes (every process calls simulate with the same
+                arguments), written together to ``output`` with the bits of the one-process run.
+                Returns None (read the file with load_ensemble), or the statistics (stats_only;
+                the same on every process); progress from rank 0 only; if one process fails,
+                the others raise PartnerFailed and no file is left.
 
     The run releases the GIL; Ctrl-C stops it promptly with KeyboardInterrupt and leaves no file
     at ``output``.
@@ -143,7 +152,9 @@ def simulate(model: str, params: dict | None = None, init: str = "point", paths:
             threads=_int("threads", threads, 0), stepper=stepper or "", output=out, force=bool(force),
             stats_only=bool(stats_only), hist=hlist, compress=_int("compress", compress, 0),
             checkpoint_every=_int("checkpoint_every", checkpoint_every, 0), keep_checkpoint=bool(keep_checkpoint),
-            resume=res, command_line="", progress=cb, sweep=slist)
+            resume=res, command_line="", progress=cb, sweep=slist, comm=comm)
+        if comm is not None:
+            return (load_sweep(out) if slist else load_statistics(out)) if stats_only else None
         if slist:
             return load_sweep(out)
         return load_statistics(out) if stats_only else ens

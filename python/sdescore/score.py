@@ -56,12 +56,17 @@ def _call(fn, progress, *args):
 
 
 def fit_score(data, objective: str = "local-dsm", steps: int | None = None, seed: int = 1, threads: int = 0,
-              ensemble: str = "", progress=None, **options) -> ScoreFit:
+              ensemble: str = "", progress=None, comm=None, **options) -> ScoreFit:
     """Learns the time-dependent score of an ensemble (a file path or an ``sdescore.Ensemble``).
 
     ``objective``: local-dsm (default; ISM on coordinates without noise), local-dsm-plain (local-DSM in every coordinate), ism, ism-hutchinson, dsm (linear models). ``steps``: optimiser
     steps (default: the library's). Further training settings as keyword arguments (see the module
-    docstring). Same settings and seed as ``scorefit train`` give identical weights. Returns a ScoreFit."""
+    docstring). Same settings and seed as ``scorefit train`` give identical weights. Returns a ScoreFit.
+
+    ``comm``: an mpi4py communicator (module built with SDESCORE_MPI, docs/distributed.md):
+    data-parallel training over its processes, as ``mpirun scorefit train``. Every process calls
+    fit_score with the same arguments and gets the weights of the one-process run; progress
+    from rank 0 only; if one process fails, the others raise PartnerFailed."""
     settings = dict(options)
     settings["objective"] = objective
     settings["seed"] = seed
@@ -71,7 +76,7 @@ def fit_score(data, objective: str = "local-dsm", steps: int | None = None, seed
     bar = _progress(progress, f"fit_score {objective}")
     cmd = f"sdescore.fit_score(objective={objective!r}, steps={steps!r}, seed={seed!r}, " + \
         ", ".join(f"{k}={v!r}" for k, v in options.items()) + ")"
-    return _call(_sdescore._fit_score, bar, _data(data), ensemble, settings, bar, cmd)
+    return _call(_sdescore._fit_score, bar, _data(data), ensemble, settings, bar, cmd, comm)
 
 
 def physics(fit: ScoreFit, data=None, times=None, flow_samples: int = 2000, density: str = "ensemble", lo=None, hi=None,

@@ -6,12 +6,26 @@
 #include <exception>
 #include <optional>
 
+#ifdef SDESCORE_MPI
+#include <mpi.h>
+#endif
+
 namespace sdescore::python {
 
 /// Simulations: simulate, load_ensemble, Ensemble, list_models, describe_model (simulation.cpp).
 void bind_simulation(pybind11::module_& m);
 /// Score models, fitting and evaluation (score.cpp).
 void bind_score(pybind11::module_& m);
+
+#ifdef SDESCORE_MPI
+/// The MPI communicator of an mpi4py communicator object (mpi.cpp). ConfigError if `comm` is not
+/// one or MPI is not initialised.
+MPI_Comm mpi_comm(const pybind11::object& comm);
+#endif
+/// The message for comm= in a module built without MPI.
+inline constexpr const char* kNoMpi =
+    " is given, but this sdescore module was built without MPI: build it with -DSDESCORE_MPI=ON "
+    "(cmake --preset mpi, docs/distributed.md) or pass comm=None";
 
 /// Ctrl-C and Python callbacks during a long call that runs with the GIL released. Use from
 /// the call's progress / stop hooks (they run on the calling thread, outside parallel regions):

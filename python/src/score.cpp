@@ -17,6 +17,9 @@
 #include <string>
 
 #include "bindings.hpp"
+#ifdef SDESCORE_MPI
+#include "sdescore/mpi/training.hpp"
+#endif
 #include "sdescore/eval/physics_report.hpp"
 #include "sdescore/io/atomic.hpp"
 #include "sdescore/eval/study.hpp"
@@ -342,21 +345,50 @@ void bind_score(py::module_& m) {
   m.def(
       "_fit_score",
       [](const py::object& data, const std::string& ensemble, const py::dict& settings, const py::object& progress,
-         const std::string& command_line) {
-        score::TrainingConfig cfg;
-        apply_settings(cfg, settings);
-        cfg.fit_options().validate();  // refuse bad settings before reading data
-        const score::TrainingData td = training_data(data, ensemble);
-        Interrupts w;
-        score::TrainControl control;
-        control.command_line = command_line;
-        control.progress = [&](const score::FitProgress& p) { w.report(progress, double(p.step), double(p.total)); };
-        control.on_step = [&](long step, const nn::Trainer&) {
-          if (step % 10 == 0) w.check();
+         const std::string& command_line, const py::object& comm) {
+#ifdef SDESCORE_MPI
+        // Data-parallel training over the communicator's processes (mpi::MpiGroup, as `mpirun
+        // scorefit train`): every process gets the same weights, those of one process. Made
+        // first, so that a bad setting on one process ends all of them (PartnerFailed).
+        std::optional<mpi::MpiGroup> group;
+        if (!comm.is_none()) group.emplace(mpi_comm(comm));
+        const auto tell = [&] {
+          if (group) group->fail();  // does nothing if this process learned of another's failure
         };
-        return std::make_shared<ScoreModel>(w.run([&] { return score::train_score(cfg, td, control); }));
+#else
+        if (!comm.is_none()) throw ConfigError(std::string("comm = ") + py::repr(comm).cast<std::string>() + kNoMpi);
+        const auto tell = [] {};
+#endif
+        try {
+          score::TrainingConfig cfg;
+          apply_settings(cfg, settings);
+          cfg.fit_options().validate();  // refuse bad settings before reading data
+          const score::TrainingData td = training_data(data, ensemble);
+          Interrupts w;
+          score::TrainControl control;
+          control.command_line = command_line;
+          py::object shown = progress;
+#ifdef SDESCORE_MPI
+          if (group) {
+            control.group = &*group;
+            if (group->rank() != 0) shown = py::none();  // progress from process 0 only
+          }
+#endif
+          control.progress = [&](const score::FitProgress& p) { w.report(shown, double(p.step), double(p.total)); };
+          control.on_step = [&](long step, const nn::Trainer&) {
+            if (step % 10 == 0) w.check();
+          };
+          return std::make_shared<ScoreModel>(w.run([&] { return score::train_score(cfg, td, control); }));
+        } catch (const py::error_already_set&) {
+          tell();
+          throw;
+        } catch (const std::exception&) {
+          tell();
+          throw;
+        }
       },
       py::arg("data"), py::arg("ensemble"), py::arg("settings"), py::arg("progress"), py::arg("command_line"),
+      py::arg("comm") = py::none(),
       "Trains a score model (score/train.hpp) with the GIL released. Use sdescore.fit_score.");
 
   m.def(

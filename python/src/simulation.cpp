@@ -11,6 +11,9 @@
 #include "sdescore/app/registry.hpp"
 #include "sdescore/io/observables.hpp"
 #include "sdescore/sim/simulation.hpp"
+#ifdef SDESCORE_MPI
+#include "sdescore/mpi/partition.hpp"
+#endif
 
 namespace py = pybind11;
 
@@ -79,7 +82,7 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
                                    bool stats_only, const std::vector<std::string>& hist, int compress,
                                    std::int64_t checkpoint_every, bool keep_checkpoint, const std::string& resume,
                                    const std::string& command_line, const py::object& progress,
-                                   const std::vector<std::string>& sweep) {
+                                   const std::vector<std::string>& sweep, const py::object& comm) {
   sim::Config c;
   c.model = model;
   c.params = params;
@@ -111,6 +114,33 @@ std::unique_ptr<Ensemble> simulate(const std::string& model, const std::vector<s
     if (irq.call(progress, p.done, p.total)) throw sim::Cancelled();
   };
   auto e = std::make_unique<Ensemble>();
+  if (!comm.is_none()) {
+#ifdef SDESCORE_MPI
+    // One run shared by the communicator's processes (sim::Partition over MPI): one file, the
+    // serial run's bits. Every process calls this; a failure on one ends all of them (the others
+    // raise PartnerFailed). Progress from rank 0 only.
+    c.keep_positions = false;
+    if (c.output.empty())
+      throw ConfigError("output = None with comm: a run over several processes writes one file together; "
+                        "give output=PATH (read it with load_ensemble / load_statistics)");
+    mpi::MpiPartition part(mpi_comm(comm));
+    if (part.rank() != 0) hooks.progress = [](const sim::Progress&) {};
+    try {
+      py::gil_scoped_release release;
+      e->r = sim::simulate(c, hooks, part);
+    } catch (const sim::Cancelled&) {
+      part.fail();
+      irq.rethrow();
+      throw;
+    } catch (...) {
+      part.fail();  // does nothing if this process learned of another's failure
+      throw;
+    }
+    return e;
+#else
+    throw ConfigError(std::string("comm = ") + py::repr(comm).cast<std::string>() + kNoMpi);
+#endif
+  }
   try {
     py::gil_scoped_release release;
     e->r = sim::simulate(c, hooks);
@@ -252,6 +282,7 @@ void bind_simulation(py::module_& m) {
         py::arg("threads"), py::arg("stepper"), py::arg("output"), py::arg("force"), py::arg("stats_only"),
         py::arg("hist"), py::arg("compress"), py::arg("checkpoint_every"), py::arg("keep_checkpoint"),
         py::arg("resume"), py::arg("command_line"), py::arg("progress"), py::arg("sweep") = std::vector<std::string>{},
+        py::arg("comm") = py::none(),
         "The simulation run (lib/sdescore/sim) with the GIL released; progress(done, total) is called with the "
         "GIL held at about 1000 points. Use sdescore.simulate.");
   m.def("_load_statistics", &load_statistics, py::arg("path"),

@@ -225,3 +225,16 @@ def test_resume_is_bit_identical(tmp_path, stats_only):
     sd.simulate("active_swimmer", output=str(tmp_path / "k.h5"), checkpoint_every=100, keep_checkpoint=True,
                 progress=False, **kw)
     assert os.path.exists(sd.checkpoint_path(str(tmp_path / "k.h5")))
+
+
+def test_comm_needs_the_mpi_build(tmp_path):
+    """comm= (an mpi4py communicator) runs over MPI only in the MPI build's module
+    (tests/mpi/test_mpi_python.py); this build refuses it by name, before touching any file."""
+    if sd._sdescore.__mpi__:
+        pytest.skip("this module was built with MPI: tests/mpi/test_mpi_python.py covers comm=")
+    out = tmp_path / "x.h5"
+    with pytest.raises(ValueError, match="built without MPI"):
+        sd.simulate("double_well", paths=10, output=out, comm=object())
+    with pytest.raises(ValueError, match="built without MPI"):
+        sd.fit_score(tmp_path / "missing.h5", steps=10, comm=object())
+    assert list(tmp_path.iterdir()) == []

@@ -1,5 +1,9 @@
 #include "sdescore/score/train.hpp"
 
+#include <cstring>
+#include <span>
+#include <vector>
+
 #include "sdescore/app/registry.hpp"
 #include "sdescore/core/limits.hpp"
 #include "sdescore/io/ensemble_reader.hpp"
@@ -40,7 +44,65 @@ void check_same_ensemble(const io::RunInfo& saved, const io::RunInfo& now, const
                       "; give --data the ensemble the run trained on");
 }
 
+namespace {
+
+/// A run over several processes needs the same data and settings on each (mpirun gives every
+/// process the same command line, but a file may differ between nodes): ConfigError on every
+/// process when a hash of the ensemble and the training settings differs from process 0's.
+void check_same_on_every_process(nn::ProcessGroup& group, const TrainingData& data, const TrainingConfig& o) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over 64-bit words
+  auto mix = [&h](std::uint64_t w) { h = (h ^ w) * 1099511628211ull; };
+  auto mix_double = [&](double v) {
+    std::uint64_t w;
+    std::memcpy(&w, &v, sizeof w);
+    mix(w);
+  };
+  auto mix_text = [&](const std::string& t) {
+    for (unsigned char c : t) mix(c);
+    mix(0xff);
+  };
+  mix_double(data.data.dt);
+  for (double t : data.data.times) mix_double(t);
+  for (const auto& S : data.data.states)
+    for (Eigen::Index i = 0; i < S.size(); ++i) mix_double(S.data()[i]);
+  for (const auto& [k, v] : o.numeric_settings()) {
+    mix_text(k);
+    mix_double(v);
+  }
+  for (const auto& [k, v] : o.text_settings()) {
+    mix_text(k);
+    mix_text(v);
+  }
+  mix(static_cast<std::uint64_t>(o.steps));
+  mix(o.seed);  // the settings the file keeps outside numeric_settings()
+  for (int w : o.hidden) mix(static_cast<std::uint64_t>(w));
+  mix_double(o.t_min);
+  mix_double(o.t_max);
+  const int n = group.size(), me = group.rank();
+  std::vector<double> all(2 * static_cast<std::size_t>(n), 0.0);  // two exact 32-bit halves per process
+  all[2 * static_cast<std::size_t>(me)] = static_cast<double>(h >> 32);
+  all[2 * static_cast<std::size_t>(me) + 1] = static_cast<double>(h & 0xffffffffull);
+  const std::vector<std::int64_t> counts(static_cast<std::size_t>(n), 2);
+  group.allgather(std::span<double>(all), counts);
+  for (int r = 1; r < n; ++r)
+    if (all[2 * static_cast<std::size_t>(r)] != all[0] || all[2 * static_cast<std::size_t>(r) + 1] != all[1])
+      throw ConfigError("the MPI processes were given different data or training settings: process " + std::to_string(r) +
+                        "'s ensemble or options differ from process 0's; every process must train on the same ensemble with the same options");
+}
+
+}  // namespace
+
 ScoreModel train_score(const TrainingConfig& config, const TrainingData& data, const TrainControl& control) {
+  if (control.group) {  // all processes have their data (or all stop here), and the same data
+    // Settings a process got wrong are reported as such before the processes compare them.
+    const FitOptions fo = config.fit_options();
+    fo.validate();
+    fo.trainer.adam.validate();
+    fo.trainer.schedule.validate();
+    fo.trainer.ema.validate();
+    control.group->sync();
+    if (control.group->size() > 1) check_same_on_every_process(*control.group, data, config);
+  }
   if (control.resume) check_same_ensemble(control.resume->record().data, data.info, data.file.empty() ? "the ensemble given" : data.file);
   std::vector<app::ParamValue> params;
   for (const auto& [k, v] : data.info.model_parameters) params.push_back({k, v});
