@@ -6,7 +6,7 @@
 # and against the 400 x 300 one. Finally table.py prints the tables.
 # usage: [SIGMAS="1 0.5"] scripts/swimmer_frontier/study.sh OUTDIR [PHASE...]
 #   PHASE: refs (references + refinement), train (models + errors), dt (time-step check at 400 x 300:
-#   dt 0.005 against 0.001), xonly (x-only refinement: 800 x 300 against 400 x 300, and
+#   dt 0.005 against DT_CHECK, default 0.001; ~5x a 400 x 300 run), xonly (x-only refinement: 800 x 300 against 400 x 300, and
 #   1600 x 600 against 800 x 600, ~22 min, ~3.2 GB per sigma0). Default: refs train.
 # One chain per sigma0, the chains side by side (each runs one single-threaded heavy process at a
 # time; the ensemble simulation uses 2 threads). Everything is niced; what exists is not redone, so
@@ -44,9 +44,10 @@ chain() {
           done
         done ;;
       dt)
-        ref "$s0" 400 300; ref "$s0" 400 300 0.001 _dt0.001
-        /usr/bin/python3 $F/refine.py diff "$out/ref_s${s0}_400x300:400:300" "$out/ref_s${s0}_400x300_dt0.001:400:300" \
-          >"$out/refine_s${s0}_dt.txt" ;;
+        local dt=${DT_CHECK:-0.001}
+        ref "$s0" 400 300; ref "$s0" 400 300 "$dt" "_dt$dt"
+        /usr/bin/python3 $F/refine.py diff "$out/ref_s${s0}_400x300:400:300" "$out/ref_s${s0}_400x300_dt$dt:400:300" \
+          >"$out/refine_s${s0}_dt$dt.txt" ;;
       xonly)
         ref "$s0" 400 300; ref "$s0" 800 300
         /usr/bin/python3 $F/refine.py diff "$out/ref_s${s0}_400x300:400:300" "$out/ref_s${s0}_800x300:800:300" \

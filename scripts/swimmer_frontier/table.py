@@ -7,6 +7,7 @@ table) the 400 x 300 one, and the training CPU time per run and per step.
 usage: table.py OUTDIR
 """
 import glob
+import math
 import os
 import re
 import statistics
@@ -77,6 +78,60 @@ def shift_table(out):
             print(f"| {s0} | {label.split(' (')[0]} (seeds {', '.join(map(str, seeds))}) | {cols[0]} | {cols[1]} |")
 
 
+def refine_levels(out, s0):
+    """{(t index, component): (d2, est)} from refine_s<s0>.txt (component 0: full s, 1: D s)."""
+    got = {}
+    try:
+        lines = open(f"{out}/refine_s{s0}.txt").read().splitlines()
+    except OSError:
+        return got
+    rx = re.compile(r"(full s|D s): d1 ([\d.]+) d2 ([\d.]+)(?: p ([\d.-]+) est ([\d.]+))?")
+    for line in lines:
+        m = re.match(r"\s*t = (\d):", line)
+        if not m:
+            continue
+        i = [1, 3, 5].index(int(m.group(1)))
+        for c, g in enumerate(rx.findall(line)):
+            got[(i, c)] = (float(g[2]), float(g[4]) if g[4] else None)
+    return got
+
+
+def resolution_table(out):
+    """Is a margin (variant - ISM, against 800 x 600) resolved? Compared with (a) the seed noise,
+    2 SE of the difference of two means of independent runs, and (b) the shift the 800 x 600
+    reference's own error is expected to cause: the margin's measured change from 400 x 300 to
+    800 x 600, per unit of the reference change d2, times the estimated own error (refine.py's
+    est; ASSUMES the remaining error moves the margin as the last refinement did). Resolved: |margin|
+    > 2 SE + shift. (The strict bound, each error moved by up to the reference's whole own error,
+    resolves no margin below twice that error.)"""
+    print("\nResolution of the margins against 800 × 600 (margin; 2 SE over seeds; expected reference-induced shift; verdict):\n")
+    print("| σ₀ | objective | t | full s | D s |")
+    print("|---|---|---|---|---|")
+    for s0 in SIGMAS:
+        lv = refine_levels(out, s0)
+        ism = {r: errors(out, s0, "ism", r) for r in ("800x600", "400x300")}
+        for v, label, _ in VARIANTS[1:]:
+            got = {r: errors(out, s0, v, r) for r in ("800x600", "400x300")}
+            seeds = sorted(set(got["800x600"]) & set(got["400x300"]) & set(ism["800x600"]) & set(ism["400x300"]))
+            if len(seeds) < 2:
+                continue
+            for i, t in enumerate([1, 3, 5]):
+                cols = []
+                for c in range(2):
+                    a = {r: [got[r][k][c][i] for k in seeds] for r in got}
+                    b = {r: [ism[r][k][c][i] for k in seeds] for r in ism}
+                    m = {r: statistics.mean(a[r]) - statistics.mean(b[r]) for r in a}
+                    se2 = 2 * math.sqrt(statistics.variance(a["800x600"]) / len(seeds) + statistics.variance(b["800x600"]) / len(seeds))
+                    d2, est = lv.get((i, c), (None, None))
+                    if d2 and est is not None:
+                        shift = abs(m["800x600"] - m["400x300"]) / d2 * est
+                        verdict = "resolved" if abs(m["800x600"]) > se2 + shift else "not resolved"
+                        cols.append(f"{m['800x600']:+.3f}; {se2:.3f}; {shift:.3f}; {verdict}")
+                    else:
+                        cols.append(f"{m['800x600']:+.3f}; {se2:.3f}; no estimate; not resolved")
+                print(f"| {s0} | {label.split(' (')[0]} | {t} | {cols[0]} | {cols[1]} |")
+
+
 def cpu_table(out):
     print("\nTraining CPU time (user + sys, one thread, /usr/bin/time; mean over runs):\n")
     print("| σ₀ | objective | runs | CPU per run (s) | per step (ms) |")
@@ -115,6 +170,7 @@ def main():
     error_table(out, "800x600")
     error_table(out, "400x300")
     shift_table(out)
+    resolution_table(out)
     cpu_table(out)
 
 
