@@ -379,10 +379,7 @@ void bind_score(py::module_& m) {
             if (step % 10 == 0) w.check();
           };
           return std::make_shared<ScoreModel>(w.run([&] { return score::train_score(cfg, td, control); }));
-        } catch (const py::error_already_set&) {
-          tell();
-          throw;
-        } catch (const std::exception&) {
+        } catch (...) {  // a Python exception (Ctrl-C, a callback) or a library error
           tell();
           throw;
         }

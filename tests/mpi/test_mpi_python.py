@@ -13,10 +13,10 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
 import sdescore as sd
+from mpi_support import datasets, same_data  # this script's folder is on sys.path
 
 # 200 paths = 4 blocks of 64 (the last one 8): 3 ranks get 64, 64 and 72 paths.
 SIM = dict(model="underdamped_langevin", init="normal:0,1", paths=200, dt=0.01, t_end=0.5, save_every=10, seed=11,
@@ -76,21 +76,11 @@ def mpirun(mpirun_exe, n, case, d):
     return results
 
 
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
-    return out
-
-
 def same_values(ref, other, prefix):
-    a, b = datasets(ref), datasets(other)
-    names = [n for n in a if n.startswith(prefix)]
+    """Every dataset under prefix in ref, byte-identical in other (mpi_support.same_data)."""
+    names = [n for n in datasets(ref) if n.startswith(prefix)]
     assert names, f"no dataset under {prefix} in {ref}"
-    for n in names:
-        x, y = np.asarray(a[n]), np.asarray(b.get(n))
-        if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
-            sys.exit(f"FAIL: {n} differs between {ref} and {other}")
+    same_data(ref, other, names)
     return names
 
 

@@ -14,7 +14,7 @@ import tempfile
 import h5py
 import numpy as np
 
-from mpi_support import rank_pid  # this script's folder is on sys.path
+from mpi_support import datasets, rank_pid, same_data  # this script's folder is on sys.path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from test_file_format import check_ensemble_file  # noqa: E402  the layout checks of every sdescore file
@@ -37,26 +37,6 @@ def sdesim(args, ranks=None, expect=0, threads=1):
     if p.returncode != expect:
         sys.exit(f"FAIL: {' '.join(cmd)} exited {p.returncode}, expected {expect}\nstdout:{p.stdout}\nstderr:{p.stderr}")
     return p
-
-
-def datasets(path):
-    """Every dataset of the file (name -> numpy array), read with h5py."""
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda name, obj: out.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
-    return out
-
-
-def same_data(ref, other, names):
-    a, b = datasets(ref), datasets(other)
-    for n in names:
-        if n not in a or n not in b:
-            sys.exit(f"FAIL: dataset {n} missing ({ref}: {n in a}, {other}: {n in b})")
-        x, y = np.asarray(a[n]), np.asarray(b[n])
-        if x.shape != y.shape or x.dtype != y.dtype or x.tobytes() != y.tobytes():
-            diff = np.max(np.abs(x - y)) if x.shape == y.shape else "shape"
-            sys.exit(f"FAIL: {n} differs between {ref} and {other} (max |diff| {diff})")
-    return a
 
 
 def value_names(path, group):

@@ -93,13 +93,14 @@ void check_same_on_every_process(nn::ProcessGroup& group, const TrainingData& da
 }  // namespace
 
 ScoreModel train_score(const TrainingConfig& config, const TrainingData& data, const TrainControl& control) {
+  // Every setting is checked before any work (and, over several processes, before they compare
+  // them, so that a bad value on one process is named as such).
+  const FitOptions fo = config.fit_options();
+  fo.validate();
+  fo.trainer.adam.validate();
+  fo.trainer.schedule.validate();
+  fo.trainer.ema.validate();
   if (control.group) {  // all processes have their data (or all stop here), and the same data
-    // Settings a process got wrong are reported as such before the processes compare them.
-    const FitOptions fo = config.fit_options();
-    fo.validate();
-    fo.trainer.adam.validate();
-    fo.trainer.schedule.validate();
-    fo.trainer.ema.validate();
     control.group->sync();
     if (control.group->size() > 1) check_same_on_every_process(*control.group, data, config);
   }
