@@ -30,8 +30,8 @@ void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--reference-size,-R", t.reference_size, "multi-sample target reference set R (1: plain target)")->capture_default_str();
   app->add_flag("--antithetic", t.antithetic, "antithetic pairs y = m +- L eps");
   app->add_option("--weight", t.weight, "loss weight: covariance (Lambda = Sigma_bar(t)) | scalar | none")->capture_default_str();
-  app->add_option("--schedule", t.schedule, "local step schedule: error-controlled | fixed")->capture_default_str();
-  app->add_option("--delta", t.delta, "fixed schedule: the local step Delta")->capture_default_str();
+  app->add_option("--schedule", t.schedule, "local step schedule: auto (Delta from the data: 16% of the noisy coordinates' relaxation time, at most 4% of the training span) | fixed | error-controlled")->capture_default_str();
+  app->add_option("--delta", t.delta, "fixed schedule: the local step Delta (given without --schedule, selects the fixed schedule)")->capture_default_str();
   app->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
   app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
   app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
@@ -52,6 +52,15 @@ void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--seed", t.seed, "seed (initialisation, batches, probes)")->capture_default_str();
   app->add_option("--threads", t.threads, "OpenMP threads (0: all); results do not depend on it");
 
+}
+
+void finish_training_flags(Options& opt) {
+  // --delta alone asks for that Delta: the fixed schedule (the default, auto, chooses its own)
+  auto fix = [](const CLI::App* cmd, score::TrainingConfig& cfg) {
+    if (cmd->count("--delta") > 0 && cmd->count("--schedule") == 0) cfg.select_fixed_schedule();
+  };
+  fix(opt.train_cmd, opt.train);
+  fix(opt.compare_cmd, opt.compare.train);
 }
 
 void setup(CLI::App& app, Options& opt) {
@@ -129,6 +138,7 @@ int main_program(int argc, char** argv) {
   setup(app, opt);
   try {
     app.parse(argc, argv);
+    finish_training_flags(opt);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : cli::usage_error;
   }
@@ -255,6 +265,9 @@ int run_train(const TrainOptions& given) {
     std::printf("scorefit: wrote %s (%s, steps %ld-%ld in %.1f s, %.0f steps/s, final loss %.4g, held-out ISM %.4g)\n",
                 o.output.c_str(), o.objective.c_str(), first + 1, last, secs, (last - first) / std::max(secs, 1e-9),
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
+    if (out.schedule.kind == "auto" && !out.schedule.delta.empty())
+      std::printf("scorefit: local step Delta = %.4g (schedule auto: 16%% of the noisy coordinates' relaxation time %.4g, at most 4%% of the training span; --delta D fixes it)\n",
+                  out.schedule.delta.back(), out.schedule.relaxation);
     if (!out.ism_coordinates.empty())
       std::printf("scorefit: the model has no noise in coordinate(s) %s: learnt there by exact ISM (docs/score-learning.md; --objective local-dsm-plain keeps local-DSM there)\n",
                   out.ism_coordinates.c_str());

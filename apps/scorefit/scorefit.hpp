@@ -78,6 +78,8 @@ struct Options {
 };
 
 void setup(CLI::App& app, Options& opt);
+/// After parsing: --delta given without --schedule selects the fixed schedule.
+void finish_training_flags(Options& opt);
 int run_train(const TrainOptions& opt);
 int run_score(const ScoreOptions& opt);
 int run_grid(const GridOptions& opt);

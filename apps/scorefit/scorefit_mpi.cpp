@@ -43,6 +43,7 @@ int scorefit_mpi_run(int argc, char** argv, mpi::MpiGroup& group) {
   bool not_train = false;
   try {
     app.parse(argc, argv);
+    finish_training_flags(o);
     if (!o.train_cmd->parsed()) {
       not_train = true;
       status = 2;

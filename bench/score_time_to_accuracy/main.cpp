@@ -3,6 +3,7 @@
 //
 //   bench_score_time_to_accuracy --data dw.h5 [--eval-every 500] [--threads 2] [--threshold 0.02]
 //       [--objectives local-dsm,ism] [--steps N] [--schedule fixed|error-controlled] [--delta D]
+//       [--tolerance L] [--delta-min D] [--delta-max D]
 //       [--t-min T] [--R n] [--seed s] [--lr L] [--ema DECAY] [--batch B] [--groups G]
 //       [--pool-size N (also sets R)] [--pools P]
 //   bench_score_time_to_accuracy --data dw.h5 --profile [--steps 400]
@@ -41,7 +42,7 @@ struct Args {
   int threads = 2, R = -1, seed = 1;
   std::vector<std::string> objectives{"local-dsm", "ism"};
   std::string schedule;
-  double delta = -1, t_min = -1;
+  double delta = -1, t_min = -1, tolerance = -1, delta_min = -1, delta_max = -1;
   double lr = -1, ema = -1;
   int batch = -1, groups = -1, pool = -1, pools = -1;
   bool profile = false;
@@ -64,6 +65,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--seed") a.seed = std::stoi(val());
     else if (k == "--schedule") a.schedule = val();
     else if (k == "--delta") a.delta = std::stod(val());
+    else if (k == "--tolerance") a.tolerance = std::stod(val());
+    else if (k == "--delta-min") a.delta_min = std::stod(val());
+    else if (k == "--delta-max") a.delta_max = std::stod(val());
     else if (k == "--t-min") a.t_min = std::stod(val());
     else if (k == "--profile") a.profile = true;
     else if (k == "--lr") a.lr = std::stod(val());
@@ -90,6 +94,9 @@ score::FitOptions options(const Args& a, const std::string& objective) {
   if (a.R > 0) fo.target.reference_size = a.R;
   if (!a.schedule.empty()) fo.schedule.kind = a.schedule;
   if (a.delta > 0) fo.schedule.delta = a.delta;
+  if (a.tolerance > 0) fo.schedule.tolerance = a.tolerance;
+  if (a.delta_min > 0) fo.schedule.delta_min = a.delta_min;
+  if (a.delta_max > 0) fo.schedule.delta_max = a.delta_max;
   if (a.t_min > 0) fo.t_min = a.t_min;
   if (a.lr > 0) fo.trainer.schedule.base_lr = a.lr;
   if (a.ema > 0) fo.trainer.ema.decay = a.ema;

@@ -126,6 +126,8 @@ void apply_settings(score::TrainingConfig& c, const py::dict& settings) {
     else
       throw py::value_error("setting " + k + " = " + std::string(py::repr(v)) + " has an unsupported type");
   }
+  auto given = [&](const char* k) { return settings.contains(k) && !settings[k].is_none(); };
+  if (given("delta") && !given("schedule")) c.select_fixed_schedule();
 }
 
 py::dict config_dict(const score::TrainingConfig& c) {

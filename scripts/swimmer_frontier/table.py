@@ -15,9 +15,12 @@ import sys
 
 VARIANTS = [  # name in study.sh, label, steps
     ("ism", "exact ISM (10,000 steps)", 10000),
-    ("ldsm", "local-DSM, default Δ = 0.02 (13,000)", 13000),
+    ("ldsm", "local-DSM, Δ = 0.02 (13,000)", 13000),
     ("ldsm005", "local-DSM, Δ = 0.05 (13,000)", 13000),
     ("ldsm01", "local-DSM, Δ = 0.1 (13,000)", 13000),
+    ("ldsm02", "local-DSM, Δ = 0.2 (13,000)", 13000),
+    ("ldsm03", "local-DSM, Δ = 0.3 (13,000)", 13000),
+    ("ldsmauto", "local-DSM, auto Δ (default since session 12) (13,000)", 13000),
 ]
 SIGMAS = ["1", "0.5"]
 LINE = re.compile(r"^(\S+): full s ([\d.]+) / ([\d.]+) / ([\d.]+)\s+D s ([\d.]+) / ([\d.]+) / ([\d.]+)")

@@ -78,6 +78,41 @@ def test_fit_score_gives_the_weights_scorefit_train_gives(data, tmp_path):
     assert np.array_equal(ism.ema_parameters, ema_weights(cli2))
 
 
+def test_the_default_schedule_is_auto_and_a_delta_alone_selects_fixed(data, tmp_path):
+    small = {k: v for k, v in SETTINGS.items() if k not in ("schedule", "delta")}
+    small_flags = CLI_FLAGS[:CLI_FLAGS.index("--schedule")] + CLI_FLAGS[CLI_FLAGS.index("--delta") + 2:]
+    # default: auto, one Delta for the run (0.16 tau, tau from the double well's f'), the same in
+    # Python and the CLI
+    fit = sd.fit_score(data, steps=50, seed=2, threads=1, progress=False, **small)
+    assert fit.config["schedule"] == "auto"
+    cli = tmp_path / "auto.h5"
+    out = subprocess.run([scorefit_binary(), "train", "--data", str(data), "--steps", "50", "--seed", "2", "-o", str(cli)]
+                         + small_flags, check=True, capture_output=True, text=True).stdout
+    assert "local step Delta = " in out and "schedule auto" in out
+    assert np.array_equal(fit.ema_parameters, ema_weights(cli))
+    with h5py.File(cli, "r") as f:
+        sch = f["score_model/schedule"]
+        assert sch.attrs["kind"] in ("auto", b"auto")
+        tau = float(sch.attrs["relaxation_time"])
+        delta = sch["delta"][()]
+        # f'(x) = 4 - 12 x^2 on this data (N(0, 0.5^2) relaxing into the wells): tau in (0.05, 0.5)
+        assert 0.05 < tau < 0.5
+        assert np.allclose(delta[-1], min(0.16 * tau, 0.04 * (sch["time"][-1] - sch["time"][0]) * 64 / 63), rtol=0.02)
+        assert np.allclose(delta, np.minimum(delta[-1], sch["time"][()]))  # Delta(t) = min(Delta, t - t_first), t_first = 0
+    # delta given, schedule not: fixed at that Delta, in both
+    fit = sd.fit_score(data, steps=50, seed=2, threads=1, progress=False, delta=0.03, **small)
+    assert fit.config["schedule"] == "fixed" and fit.config["delta"] == 0.03
+    cli = tmp_path / "fixed.h5"
+    subprocess.run([scorefit_binary(), "train", "--data", str(data), "--steps", "50", "--seed", "2", "-q", "--delta", "0.03",
+                    "-o", str(cli)] + small_flags, check=True)
+    assert np.array_equal(fit.ema_parameters, ema_weights(cli))
+    with h5py.File(cli, "r") as f:
+        assert np.allclose(f["score_model/schedule/delta"][()], np.minimum(0.03, f["score_model/schedule/time"][()]))
+    # an explicit schedule wins over the rule
+    fit = sd.fit_score(data, steps=50, seed=2, threads=1, progress=False, delta=0.03, schedule="auto", **small)
+    assert fit.config["schedule"] == "auto"
+
+
 def test_score_models_round_trip_between_python_and_the_cli(data, tmp_path):
     fit = sd.fit_score(data, steps=100, seed=5, threads=1, progress=False, **SETTINGS)
     model = tmp_path / "py.h5"

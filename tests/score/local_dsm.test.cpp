@@ -248,7 +248,7 @@ TEST_CASE("schedules: fixed gives Delta; error-controlled meets its tolerance, a
     CHECK(s2.delta[i] < 0.1);  // the double well is too curved for Delta_max at this tolerance
   }
   so.kind = "adaptive";
-  CHECK_THROWS_WITH_AS(build_schedule(ens2.src, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are fixed, error-controlled"),
+  CHECK_THROWS_WITH_AS(build_schedule(ens2.src, 0.2, 1.0, so, 1), doctest::Contains("valid schedules are auto, fixed, error-controlled"),
                        ConfigError);
 }
 

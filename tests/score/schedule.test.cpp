@@ -5,6 +5,7 @@
 
 #include "score_test_support.hpp"
 #include "sdescore/core/autodiff.hpp"
+#include "sdescore/models/active_swimmer.hpp"
 #include "sdescore/models/double_well.hpp"
 #include "sdescore/score/schedule.hpp"
 
@@ -98,6 +99,67 @@ TEST_CASE("error-controlled schedule: Delta shrinks as the tolerance shrinks, an
       CHECK(sch[k].local_error[i] <= tols[k]);
       if (d > so.delta_min) CHECK(e <= 2.0 * tols[k] + 3.0 * se);
     }
+}
+
+TEST_CASE("auto schedule: Delta = 0.16 x the noisy coordinates' relaxation time, capped at 4% of the span") {
+  // Active swimmer: noise on v only, J_vv = -gamma exactly, so tau = 1/gamma whatever the samples
+  // (the x block, -3 x^2, must not enter).
+  models::ActiveSwimmer m;
+  m.gamma = 2.0;
+  const test::GaussianSource ens(m, 500, Vec<double, 2>(0.3, 0.0), Mat<double, 2, 2>::Identity(), 0.0, 5);
+  ScheduleOptions so;  // the defaults: auto
+  CHECK(so.kind == "auto");
+  so.grid = 8;
+  so.samples = 16;
+  StepSchedule sch = build_schedule(ens.src, 0.2, 10.2, so, 3);  // span 10: cap 0.4 is not reached
+  CHECK(sch.kind == "auto");
+  CHECK(sch.relaxation == doctest::Approx(0.5).epsilon(1e-12));
+  for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(0.16 * 0.5).epsilon(1e-12));
+  // gamma = 0.1: 0.16 x 10 = 1.6 > 4% of a span of 5 = 0.2: capped
+  m.gamma = 0.1;
+  const test::GaussianSource slow(m, 500, Vec<double, 2>(0.3, 0.0), Mat<double, 2, 2>::Identity(), 0.0, 5);
+  sch = build_schedule(slow.src, 0.1, 5.1, so, 3);
+  CHECK(sch.relaxation == doctest::Approx(10.0).epsilon(1e-12));
+  for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(std::min(0.2, sch.t[i])).epsilon(1e-12));
+  // Delta(t) = min(Delta, t - t_first), as for the fixed schedule
+  sch = build_schedule(slow.src, 0.05, 5.05, so, 3);
+  CHECK(sch.delta.front() == doctest::Approx(0.05).epsilon(1e-12));
+}
+
+TEST_CASE("auto schedule: on the double well, tau is 1 / rms f'(x) over the samples (computed here by finite differences)") {
+  // f(x) = -4 a x (x^2 - 1); one snapshot of N(0.2, 0.6^2) at t = 0, advanced by the source's
+  // stepper to each grid time: tau is checked against the same samples, drawn again from the
+  // same keyed stream as build_schedule draws them (seed, stream 1).
+  models::DoubleWell dw;
+  const test::GaussianSource ens(dw, 4000, Vec<double, 1>(0.2), Mat<double, 1, 1>(0.36), 0.0, 21);
+  ScheduleOptions so;
+  so.grid = 4;
+  so.samples = 8;
+  const double t_min = 0.01, t_max = 4.01;  // cap 0.16: tau decides
+  const StepSchedule sch = build_schedule(ens.src, t_min, t_max, so, 9);
+  random::KeyedDraws rng(9, 1);
+  double s2 = 0;
+  int n = 0;
+  for (int i = 0; i < so.grid; ++i) {
+    const double t = t_min + (t_max - t_min) * i / so.grid;
+    for (int j = 0; j < 16; ++j, ++n) {
+      const double x = ens.src.sample(t, rng)(0), h = 1e-6;
+      const double fp = (dw.drift(Vec<double, 1>(x + h), 0.0)(0) - dw.drift(Vec<double, 1>(x - h), 0.0)(0)) / (2 * h);
+      s2 += fp * fp;
+    }
+  }
+  const double tau = 1 / std::sqrt(s2 / n);
+  CHECK(sch.relaxation == doctest::Approx(tau).epsilon(1e-6));
+  const double expect = std::max(std::min(0.16 * tau, 0.04 * (t_max - t_min)), so.delta_min);
+  for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(std::min(expect, sch.t[i])).epsilon(1e-9));
+}
+
+TEST_CASE("schedule kinds: an unknown one is refused, naming the valid ones") {
+  models::DoubleWell dw;
+  const test::GaussianSource ens(dw, 100, Vec<double, 1>(0.0), Mat<double, 1, 1>(0.5), 0.0, 4);
+  ScheduleOptions so;
+  so.kind = "adaptive";
+  CHECK_THROWS_WITH_AS(build_schedule(ens.src, 0.1, 1.0, so, 1), doctest::Contains("valid schedules are auto, fixed, error-controlled"), ConfigError);
 }
 
 }  // namespace score_schedule_test

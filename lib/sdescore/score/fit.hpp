@@ -143,7 +143,7 @@ struct FitProgress {
 /// pools then start from p_s with s >= t_first + 1.5 Delta, away from a sharp p_0), at most
 /// 2.5% of the span; error-controlled, min(Delta_max, 1% of the span).
 inline double default_t_min_offset(const ScheduleOptions& s, double span) {
-  return s.kind == "fixed" ? std::min(2.5 * s.delta, 0.025 * span) : std::min(s.delta_max, 0.01 * span);
+  return s.kind != "error-controlled" ? std::min(2.5 * s.delta, 0.025 * span) : std::min(s.delta_max, 0.01 * span);
 }
 
 /// The trained model and what produced it.

@@ -20,7 +20,7 @@ struct TrainingConfig {
   int batch = 0, groups = 0, pool_size = 0, n_pools = 0, reference_size = 0;
   bool antithetic = false;
   std::string weight;                 ///< covariance | scalar | none
-  std::string schedule;               ///< error-controlled | fixed
+  std::string schedule;               ///< auto | fixed | error-controlled
   double delta = 0, delta_min = 0, delta_max = 0, tolerance = 0;
   bool ito_correction = true;         ///< Ito-corrected linearised mean
   double t_min = -1, t_max = -1;      ///< < 0: default_training_range
@@ -61,6 +61,11 @@ struct TrainingConfig {
   void set(const std::string& name, double value);
   void set(const std::string& name, const std::string& value);
   void set(const std::string& name, const std::vector<int>& value);
+  /// A Delta given without a schedule asks for that Delta: "auto" (the default, which chooses
+  /// its own) becomes "fixed". The CLI and Python call it when delta is given and schedule is not.
+  void select_fixed_schedule() {
+    if (schedule == "auto") schedule = "fixed";
+  }
   /// Every name set() accepts, in file order.
   static std::vector<std::string> names();
 };
