@@ -234,15 +234,24 @@ int run_train(const TrainOptions& given) {
   control.group = group;
   if (const char* fault = group ? std::getenv("SDESCORE_TEST_FAIL_AT") : nullptr) {
     // Test hook of the MPI tests (tests/mpi/test_mpi_scorefit.py): "R:K" makes process R fail
-    // after step K, between two agreements, as a rank-local error would.
+    // after step K, between two agreements, as a rank-local error would; "refresh:Q" makes the
+    // computation of pool refresh Q fail on the process that computes it (perhaps ahead of
+    // step Q), as samples that diverge there would.
     int fail_rank = -1;
     long fail_step = -1;
-    if (std::sscanf(fault, "%d:%ld", &fail_rank, &fail_step) != 2)
-      throw ConfigError(std::string("SDESCORE_TEST_FAIL_AT = '") + fault + "' is invalid: it must be RANK:STEP");
-    control.on_step = [group, fail_rank, fail_step](long step, const nn::Trainer&) {
-      if (group->rank() == fail_rank && step == fail_step)
-        throw NumericalError("failure injected by SDESCORE_TEST_FAIL_AT after step " + std::to_string(step));
-    };
+    unsigned long long fail_refresh = 0;
+    if (std::sscanf(fault, "refresh:%llu", &fail_refresh) == 1) {
+      control.on_refresh = [fail_refresh](std::uint64_t q) {
+        if (q == fail_refresh) throw NumericalError("failure injected by SDESCORE_TEST_FAIL_AT in pool refresh " + std::to_string(q));
+      };
+    } else if (std::sscanf(fault, "%d:%ld", &fail_rank, &fail_step) == 2) {
+      control.on_step = [group, fail_rank, fail_step](long step, const nn::Trainer&) {
+        if (group->rank() == fail_rank && step == fail_step)
+          throw NumericalError("failure injected by SDESCORE_TEST_FAIL_AT after step " + std::to_string(step));
+      };
+    } else {
+      throw ConfigError(std::string("SDESCORE_TEST_FAIL_AT = '") + fault + "' is invalid: it must be RANK:STEP or refresh:Q");
+    }
   }
   control.progress = [&](const score::FitProgress& p) {
     char buf[64];

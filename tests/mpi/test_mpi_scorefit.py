@@ -6,7 +6,7 @@ The reference is the same scorefit binary without mpirun (one process: the seria
 Compared with h5py: every dataset of the score file (weights, EMA, Adam moments, loss curve,
 schedule) as exact bytes, except the wall-clock loss_curve/seconds, and the numeric attributes of
 /score_model except training_seconds.
-CASE: local_dsm | ism | resume | bad_input | rank_failure | killed_rank
+CASE: local_dsm | ism | resume | pools | bad_input | rank_failure | killed_rank
 """
 import os
 import signal
@@ -67,9 +67,13 @@ def contents(path):
     return data, attrs
 
 
-def same_model(ref, other):
+def same_model(ref, other, skip=()):
+    """The datasets and numeric attributes of two score files are the same bytes (but those in skip)."""
     a, aa = contents(ref)
     b, ba = contents(other)
+    for k in skip:
+        aa.pop(k, None)
+        ba.pop(k, None)
     assert sorted(a) == sorted(b), (sorted(a), sorted(b))
     for n in ("score_model/network/ema_parameters", "score_model/network/raw_parameters",
               "score_model/network/adam_m", "score_model/network/adam_v", "score_model/training/loss_curve/loss"):
@@ -159,6 +163,56 @@ with tempfile.TemporaryDirectory() as d:
             done = int(f["score_model"].attrs["steps_done"])
         assert done > 0 and done % 50 == 0 and done < 1000000, done
         print(f"OK: --time-limit 1 on 3 ranks: all stopped at step {done}, one file")
+    elif CASE == "pools":
+        # The pools are computed by the ranks in turn (one refresh per step, in blocks of N
+        # consecutive refreshes, each installed at the step one process would compute it). With
+        # as many pools as time groups every pool serves every batch, so a refresh installed one
+        # step early or late changes the bits. Runs and resumed runs on 2 and 3 ranks, resumed at
+        # steps that are not multiples of the block, against the serial run.
+        data = ensemble(d, "double_well", "data.h5")
+        args = setting(setting(TRAIN, "--pools", "8"), "--groups", "8")
+        ref = os.path.join(d, "serial.h5")
+        run([SCOREFIT, "train", "--data", data, "-o", ref] + args)
+        for n in (2, 3):
+            out = os.path.join(d, f"mpi{n}.h5")
+            run(mpi(n) + [SCOREFIT, "train", "--data", data, "-o", out] + args)
+            same_model(ref, out)
+        for stop, n0, n1 in ((50, 3, 2), (100, 2, 3)):
+            part = os.path.join(d, f"part{stop}.h5")
+            run(mpi(n0) + [SCOREFIT, "train", "--data", data, "-o", part, "--stop-at", str(stop)] + args)
+            out = os.path.join(d, f"resumed{stop}.h5")
+            run(mpi(n1) + [SCOREFIT, "train", "--resume", part, "--data", data, "-o", out, "-q"])
+            same_model(ref, out)
+        print("OK: 8 pools for 8 time groups, 2 and 3 ranks, stopped at 50 on 3 ranks and at 100 on 2, resumed on the other: the serial run's bits")
+        # A refresh that fails is raised at the step that uses it, by the rank that computed it,
+        # not when it is computed ahead: on 3 ranks refreshes 99-101 are computed at step 99 (rank 1
+        # computes refresh 100, used at step 100).
+        stopped = os.path.join(d, "serial100.h5")
+        run([SCOREFIT, "train", "--data", data, "-o", stopped, "--stop-at", "100"] + args)
+        env_before = dict(ENV)
+        ENV["SDESCORE_TEST_FAIL_AT"] = "refresh:100"
+        out = os.path.join(d, "failed_ahead.h5")
+        run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out, "--stop-at", "100"] + args)
+        same_model(stopped, out)  # stopped before step 100: refresh 100 was never used
+        out = os.path.join(d, "failed.h5")
+        p = run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out, "--checkpoint-every", "50"] + args, expect=4)
+        line = one_error_line(p)
+        assert "pool refresh 100" in line and "rank 1 of 3" in line, line
+        with h5py.File(out, "r") as f:
+            assert f["score_model"].attrs["steps_done"] == 100
+        same_model(stopped, out, skip=("heldout_ism",))  # the checkpoint of step 100 (no held-out ISM), written before step 100 fails
+        os.remove(out)
+        p = run(mpi(3) + [SCOREFIT, "train", "--data", data, "-o", out] + args, expect=4)
+        assert "pool refresh 100" in one_error_line(p), p.stderr
+        # an initial pool that fails: resumed at step 100 on 3 ranks, slot 4's pool is refresh 92
+        ENV["SDESCORE_TEST_FAIL_AT"] = "refresh:92"
+        p = run(mpi(3) + [SCOREFIT, "train", "--resume", os.path.join(d, "part100.h5"), "--data", data, "-o", out, "-q"], expect=4)
+        line = one_error_line(p)
+        assert "pool refresh 92" in line and "rank 1 of 3" in line, line
+        ENV.clear()
+        ENV.update(env_before)
+        assert not os.path.exists(out), "a failed run left its output"
+        print("OK: a refresh failing on one rank: raised at the step that uses it (not when computed ahead), one message naming the rank, no file")
     elif CASE == "bad_input":
         data = ensemble(d, "double_well", "data.h5")
         out = os.path.join(d, "out.h5")

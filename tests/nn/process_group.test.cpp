@@ -1,16 +1,15 @@
 // nn::ProcessGroup (process_group.hpp) and Trainer::share_with: a training step shared by several
 // processes gives the single process's bits. The processes here are threads sharing memory
-// (ThreadGroup below); tests/mpi/test_mpi_scorefit.py checks the same over MPI.
+// (support/thread_group.hpp); tests/mpi/test_mpi_scorefit.py checks the same over MPI.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <barrier>
 #include <cstring>
 #include <functional>
 #include <thread>
 #include <vector>
 
 #include "nn_test_support.hpp"
+#include "support/thread_group.hpp"
 #include "sdescore/nn/trainer.hpp"
 
 using namespace sdescore;
@@ -18,49 +17,8 @@ using namespace sdescore::nn;
 
 namespace nn_process_group_test {  // named and around the whole file: unity batches must not mix files' helpers
 
-/// n threads acting as the processes of a group: gathers through one shared buffer.
-struct Board {
-  explicit Board(int n) : n(n), barrier(n) {}
-  int n;
-  std::barrier<> barrier;
-  std::vector<unsigned char> buffer;
-  std::atomic<int> flag{0};
-};
-
-class ThreadGroup final : public ProcessGroup {
- public:
-  ThreadGroup(Board& b, int rank) : b_(b), rank_(rank) {}
-  int rank() const override { return rank_; }
-  int size() const override { return b_.n; }
-  void sync() override { b_.barrier.arrive_and_wait(); }
-  bool any(bool mine) override {
-    if (mine) b_.flag = 1;
-    b_.barrier.arrive_and_wait();
-    const bool out = b_.flag.load() != 0;
-    b_.barrier.arrive_and_wait();
-    if (rank_ == 0) b_.flag = 0;
-    b_.barrier.arrive_and_wait();
-    return out;
-  }
-  void allgather(std::span<double> data, std::span<const std::int64_t> counts) override { gather(data, counts); }
-  void allgather(std::span<float> data, std::span<const std::int64_t> counts) override { gather(data, counts); }
-
- private:
-  template <class T>
-  void gather(std::span<T> data, std::span<const std::int64_t> counts) {
-    std::int64_t first = 0;
-    for (int r = 0; r < rank_; ++r) first += counts[static_cast<std::size_t>(r)];
-    const auto mine = counts[static_cast<std::size_t>(rank_)];
-    if (rank_ == 0) b_.buffer.assign(data.size_bytes(), 0);
-    b_.barrier.arrive_and_wait();
-    std::memcpy(b_.buffer.data() + first * sizeof(T), data.data() + first, static_cast<std::size_t>(mine) * sizeof(T));
-    b_.barrier.arrive_and_wait();
-    std::memcpy(data.data(), b_.buffer.data(), data.size_bytes());
-    b_.barrier.arrive_and_wait();
-  }
-  Board& b_;
-  int rank_;
-};
+using test::Board;
+using test::ThreadGroup;
 
 Architecture small_arch(int d) {
   Architecture a;
@@ -130,6 +88,36 @@ TEST_CASE("share: consecutive parts in rank order that cover the items") {
       }
       CHECK(next == items);
     }
+}
+
+TEST_CASE("allgather_varying: every process's values, of any count (none too), in rank order on every process") {
+  for (int n : {1, 2, 3, 4}) {
+    Board board(n);
+    std::vector<std::vector<double>> got(static_cast<std::size_t>(n));
+    std::vector<std::vector<std::int64_t>> counts(static_cast<std::size_t>(n));
+    std::vector<std::thread> threads;
+    for (int r = 0; r < n; ++r)
+      threads.emplace_back([&, r] {
+        ThreadGroup g(board, r);
+        std::vector<double> mine(static_cast<std::size_t>(r == 1 ? 0 : 2 * r + 1));  // rank 1 sends nothing
+        for (std::size_t k = 0; k < mine.size(); ++k) mine[k] = 100.0 * r + static_cast<double>(k);
+        got[static_cast<std::size_t>(r)] = allgather_varying(g, mine, counts[static_cast<std::size_t>(r)]);
+      });
+    for (auto& t : threads) t.join();
+    std::vector<double> expect;
+    std::vector<std::int64_t> expect_counts;
+    for (int r = 0; r < n; ++r) {
+      const int c = r == 1 ? 0 : 2 * r + 1;
+      expect_counts.push_back(c);
+      for (int k = 0; k < c; ++k) expect.push_back(100.0 * r + k);
+    }
+    for (int r = 0; r < n; ++r) {
+      CAPTURE(n);
+      CAPTURE(r);
+      CHECK(got[static_cast<std::size_t>(r)] == expect);
+      CHECK(counts[static_cast<std::size_t>(r)] == expect_counts);
+    }
+  }
 }
 
 TEST_CASE("Trainer::share_with: 1, 2, 3 and 4 processes take the single process's steps, bit for bit") {

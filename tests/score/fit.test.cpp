@@ -1,12 +1,16 @@
 // End to end on OU (exact answer known): every objective recovers the analytic score.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <optional>
 #include <random>
+#include <thread>
 
 #include "sdescore/models/double_well.hpp"
 #include "sdescore/models/ou.hpp"
 #include "sdescore/score/fit.hpp"
 #include "sdescore/solvers/euler_maruyama.hpp"
+#include "support/thread_group.hpp"
 
 using namespace sdescore;
 using namespace sdescore::score;
@@ -116,6 +120,168 @@ TEST_CASE("objective/model mismatch and bad options are rejected with clear mess
   CHECK_THROWS_WITH_AS(fit_score(ou, EulerMaruyama{}, data, opt), doctest::Contains("time range"), ConfigError);
   CHECK_THROWS_WITH_AS(parse_objective("sm"), doctest::Contains("valid objectives are local-dsm, local-dsm-plain, local-dsm-ism, ism, ism-hutchinson, dsm"),
                        ConfigError);
+}
+
+// ---- fit_score over a process group (threads as processes, support/thread_group.hpp) ----
+
+/// Options where a pool installed one step early or late changes the bits: as many pools as
+/// time groups (every pool serves every batch), a batch of 4 network chunks (up to 4 processes).
+FitOptions group_options() {
+  FitOptions opt = small_options(Objective::local_dsm);
+  opt.steps = 40;
+  opt.batch = 256;
+  opt.groups = 4;
+  opt.n_pools = 4;
+  opt.pool_size = 64;
+  opt.target.reference_size = 64;
+  opt.arch.hidden = {16, 16};
+  opt.log_every = 10;
+  opt.trainer.chunk_size = 64;
+  opt.trainer.threads = 1;
+  opt.trainer.schedule = nn::LrSchedule::warmup_cosine(3e-3, 5, opt.steps, 1e-4);
+  return opt;
+}
+
+/// The trained state as bytes: parameters, Adam moments, EMA and the loss curve.
+std::vector<float> state_of(const nn::Trainer& tr, const std::vector<LossPoint>& curve) {
+  std::vector<float> out;
+  auto append = [&](const auto& v) { out.insert(out.end(), v.data(), v.data() + v.size()); };
+  append(tr.model().parameters());
+  append(tr.optimizer().first_moment());
+  append(tr.optimizer().second_moment());
+  append(tr.ema_model().parameters());
+  for (const auto& p : curve) {
+    float f[2];
+    std::memcpy(f, &p.loss, sizeof p.loss);
+    out.insert(out.end(), f, f + 2);
+  }
+  return out;
+}
+
+/// A resumable state from a result (what the score file keeps).
+std::shared_ptr<const FitState> state_from(const FitResult& r) {
+  auto s = std::make_shared<FitState>();
+  const auto& tr = r.trainer;
+  s->schedule = r.schedule;
+  s->t_min = r.t_min;
+  s->t_max = r.t_max;
+  s->raw_parameters = tr.model().flat_parameters();
+  s->ema_parameters = tr.ema_model().flat_parameters();
+  const auto& m = tr.optimizer().first_moment();
+  const auto& v = tr.optimizer().second_moment();
+  s->adam_m.assign(m.data(), m.data() + m.size());
+  s->adam_v.assign(v.data(), v.data() + v.size());
+  s->steps_done = tr.steps();
+  s->ema_updates = tr.ema().updates();
+  s->curve = r.curve;
+  s->max_jitter = r.max_jitter;
+  s->initial_loss = r.initial_loss;
+  return s;
+}
+
+/// Every process's outcome of fit_score over a group of n threads: its state, or its error.
+struct GroupRun {
+  std::vector<std::optional<std::vector<float>>> state;
+  std::vector<std::string> error;  ///< "" (none), "partner" (another process failed) or the message
+};
+
+GroupRun fit_over_group(int n, const EnsembleData& data, const FitOptions& opt) {
+  GroupRun out{std::vector<std::optional<std::vector<float>>>(static_cast<std::size_t>(n)), std::vector<std::string>(static_cast<std::size_t>(n))};
+  test::Board board(n);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < n; ++r)
+    threads.emplace_back([&, r] {
+      test::ThreadGroup g(board, r);
+      FitOptions o = opt;
+      o.group = &g;
+      try {
+        const auto res = fit_score(ou, EulerMaruyama{}, data, o);
+        out.state[static_cast<std::size_t>(r)] = state_of(res.trainer, res.curve);
+      } catch (const test::PartnerFailed&) {
+        out.error[static_cast<std::size_t>(r)] = "partner";
+      } catch (const std::exception& e) {
+        out.error[static_cast<std::size_t>(r)] = e.what();
+        g.fail();
+      }
+    });
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+TEST_CASE("fit_score over 2, 3 and 4 processes: the pools computed in turn give the single process's bits, resumed too") {
+  const auto data = exact_ou_ensemble(2000, 11);
+  const FitOptions opt = group_options();
+  std::shared_ptr<const FitState> at10, at20;
+  FitOptions serial = opt;
+  serial.checkpoint_every = 10;
+  const auto ref = fit_score(ou, EulerMaruyama{}, data, serial, {}, {}, [&](const FitResult& r) {
+    if (r.trainer.steps() == 10) at10 = state_from(r);  // resumed at steps that are not multiples of 3
+    if (r.trainer.steps() == 20) at20 = state_from(r);
+  });
+  const auto expect = state_of(ref.trainer, ref.curve);
+  REQUIRE(at10);
+  REQUIRE(at20);
+  for (int n : {2, 3, 4}) {  // 4: as many processes as chunks
+    for (const auto& resume : {std::shared_ptr<const FitState>(), at10, at20}) {
+      FitOptions o = opt;
+      o.resume = resume;
+      const auto run = fit_over_group(n, data, o);
+      for (int r = 0; r < n; ++r) {
+        CAPTURE(n);
+        CAPTURE(r);
+        CAPTURE(resume ? resume->steps_done : 0);
+        REQUIRE(run.error[static_cast<std::size_t>(r)] == "");
+        REQUIRE(run.state[static_cast<std::size_t>(r)]->size() == expect.size());
+        CHECK(std::memcmp(run.state[static_cast<std::size_t>(r)]->data(), expect.data(), expect.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("fit_score over a group: a refresh that fails is raised at its step by the process that computed it, not before") {
+  const auto data = exact_ou_ensemble(2000, 11);
+  FitOptions opt = group_options();
+  // 3 processes from step 0: blocks of refreshes 0-2, 3-5, ..., 18-20, computed at steps 0, 3, ..., 18
+  opt.on_refresh = [](std::uint64_t q) {
+    if (q == 20) throw NumericalError("refresh 20 failed");
+  };
+  opt.stop_at = 20;  // steps 0-19: refresh 20 (step 20) is computed ahead at step 18 but never used
+  FitOptions serial = group_options();
+  serial.stop_at = 20;
+  const auto ref = fit_score(ou, EulerMaruyama{}, data, serial);
+  const auto expect = state_of(ref.trainer, ref.curve);
+  auto run = fit_over_group(3, data, opt);
+  for (int r = 0; r < 3; ++r) {
+    CAPTURE(r);
+    REQUIRE(run.error[static_cast<std::size_t>(r)] == "");
+    CHECK(*run.state[static_cast<std::size_t>(r)] == expect);
+  }
+  // the run that reaches step 20: the computing process raises its error there, the others stop
+  opt.stop_at = 0;
+  run = fit_over_group(3, data, opt);
+  int errors = 0, partners = 0;
+  for (int r = 0; r < 3; ++r) {
+    CHECK_FALSE(run.state[static_cast<std::size_t>(r)]);
+    errors += run.error[static_cast<std::size_t>(r)] == "refresh 20 failed";
+    partners += run.error[static_cast<std::size_t>(r)] == "partner";
+  }
+  CHECK(errors == 1);
+  CHECK(partners == 2);
+  // an initial pool that fails (resumed at step 10 on 4 pools: the slots' last refreshes 6-9)
+  opt.on_refresh = [](std::uint64_t q) {
+    if (q == 8) throw NumericalError("refresh 8 failed");
+  };
+  FitOptions first = group_options();
+  first.stop_at = 10;
+  opt.resume = state_from(fit_score(ou, EulerMaruyama{}, data, first));
+  run = fit_over_group(3, data, opt);
+  errors = partners = 0;
+  for (int r = 0; r < 3; ++r) {
+    errors += run.error[static_cast<std::size_t>(r)] == "refresh 8 failed";
+    partners += run.error[static_cast<std::size_t>(r)] == "partner";
+  }
+  CHECK(errors == 1);
+  CHECK(partners == 2);
 }
 
 }  // namespace fit_test

@@ -2,6 +2,8 @@
 // y_s-independent weight rule, hypoelliptic kernels.
 #include <doctest/doctest.h>
 
+#include <cstring>
+
 #include "score_test_support.hpp"
 #include "sdescore/models/active_swimmer.hpp"
 #include "sdescore/models/double_well.hpp"
@@ -318,6 +320,55 @@ TEST_CASE("adaptive multi-sample target: kept where its ESS is large, dropped wh
   random::KeyedDraws r2(46, 0);
   const Batch b = make_batch<1>({&thin}, 16, {.reference_size = 64}, r2);
   CHECK(b.ess == 1.0);
+}
+
+/// Whether two pools hold the same bits in every field.
+template <int D>
+bool same_pool(const KernelPool<D>& a, const KernelPool<D>& b) {
+  auto bytes = [](const auto& x, const auto& y) {
+    return x.size() == y.size() && (x.size() == 0 || std::memcmp(x.data(), y.data(), x.size() * sizeof(x[0])) == 0);
+  };
+  auto same_double = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  return same_double(a.t, b.t) && same_double(a.s, b.s) && same_double(a.delta, b.delta) && bytes(a.ys, b.ys) && bytes(a.mean, b.mean) &&
+         bytes(a.chol, b.chol) && bytes(a.prec, b.prec) && bytes(a.log_norm, b.log_norm) &&
+         std::memcmp(a.lambda.data(), b.lambda.data(), sizeof(double) * D * D) == 0 && same_double(a.max_jitter, b.max_jitter) &&
+         a.sorted == b.sorted && same_double(a.window, b.window) && a.multi == b.multi && same_double(a.ess, b.ess) && bytes(a.soa, b.soa) &&
+         a.soa_ld == b.soa_ld;
+}
+
+TEST_CASE("append_pool / read_pool: a pool's record gives back every field bit for bit, the target rows rebuilt") {
+  std::vector<double> rec;
+  // 1D, sorted with a window, multi-sample assessed; 2D hypoelliptic (jitter); a pool without kernels (ISM)
+  const auto ens1 = ou_source(3000, 61);
+  random::KeyedDraws rng(62, 0);
+  auto p1 = make_dsm_pool(ens1.src, 0.2, 300, WeightKind::covariance, rng);
+  assess_multi_sample(p1, 300, 1.5, 16, rng);
+  REQUIRE(p1.sorted);
+  const auto ens2 = swimmer_source(3000, 63);
+  auto p2 = make_dsm_pool(ens2.src, 0.05, 200, WeightKind::scalar, rng);
+  assess_multi_sample(p2, 100, 1.5, 16, rng);
+  KernelPool<2> p3;
+  p3.t = p3.s = 0.4;
+  p3.ys = ens2.src.sample_many(0.0, 50, rng);
+  p3.lambda << 2, 0.5, 0.5, 3;
+  append_pool(p1, rec);
+  append_pool(p2, rec);
+  append_pool(p3, rec);
+  std::size_t pos = 0;
+  CHECK(same_pool(read_pool<1>(rec, pos), p1));
+  CHECK(same_pool(read_pool<2>(rec, pos), p2));
+  CHECK(same_pool(read_pool<2>(rec, pos), p3));
+  CHECK(pos == rec.size());
+  // a record cut short is refused
+  pos = 0;
+  CHECK_THROWS_AS(read_pool<1>(std::span<const double>(rec.data(), 100), pos), NumericalError);
+  // and the rebuilt pool's targets are the original's
+  pos = 0;
+  const auto back = read_pool<1>(rec, pos);
+  random::KeyedDraws r1(64, 0), r2(64, 0);
+  const Batch a = make_batch<1>({&p1}, 32, {.reference_size = 300}, r1);
+  const Batch b = make_batch<1>({&back}, 32, {.reference_size = 300}, r2);
+  CHECK(std::memcmp(a.target.data(), b.target.data(), sizeof(double) * a.target.size()) == 0);
 }
 
 }  // namespace local_dsm_test

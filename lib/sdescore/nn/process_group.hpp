@@ -11,9 +11,11 @@
 // weights are the single process's bits for any number of processes.
 //
 // All calls are collective: every process makes them in the same order with the same sizes.
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace sdescore::nn {
 
@@ -35,6 +37,30 @@ class ProcessGroup {
   virtual void allgather(std::span<double> data, std::span<const std::int64_t> counts) = 0;
   virtual void allgather(std::span<float> data, std::span<const std::int64_t> counts) = 0;
 };
+
+/// Every process's values to every process when the processes do not know each other's counts
+/// (collective): returns the concatenation of every process's `mine` in rank order, and each
+/// process's count in `counts`. An agreement that no process has failed (sync), then two gathers:
+/// the counts, then the values.
+inline std::vector<double> allgather_varying(ProcessGroup& group, std::span<const double> mine,
+                                             std::vector<std::int64_t>& counts) {
+  const int n = group.size(), me = group.rank();
+  std::vector<double> sizes(static_cast<std::size_t>(n), 0.0);  // counts as doubles: exact below 2^53
+  sizes[static_cast<std::size_t>(me)] = static_cast<double>(mine.size());
+  group.sync();
+  group.allgather(std::span<double>(sizes), std::vector<std::int64_t>(static_cast<std::size_t>(n), 1));
+  counts.assign(static_cast<std::size_t>(n), 0);
+  std::int64_t first = 0, total = 0;
+  for (int r = 0; r < n; ++r) {
+    counts[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(sizes[static_cast<std::size_t>(r)]);
+    if (r < me) first += counts[static_cast<std::size_t>(r)];
+    total += counts[static_cast<std::size_t>(r)];
+  }
+  std::vector<double> all(static_cast<std::size_t>(total), 0.0);
+  std::copy(mine.begin(), mine.end(), all.begin() + first);
+  group.allgather(std::span<double>(all), counts);
+  return all;
+}
 
 /// Items [first, end) of n for process `rank` of `size`: [rank n / size, (rank + 1) n / size),
 /// consecutive and in rank order (a process may get none when n < size).

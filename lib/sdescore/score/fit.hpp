@@ -11,7 +11,8 @@
 //   local-dsm-ism   the same as local-dsm (the name of the per-component objective before it
 //                   became local-dsm's behaviour; kept so older commands and files still work)
 // Batches are G time groups drawn from a set of pools (local_dsm.hpp); one pool is refreshed per
-// step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous.
+// step (round robin) at a fresh uniform time in [t_min, t_max], so times are continuous. Over a
+// process group the pools are computed by the processes in turn (detail/shared_pools.hpp).
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -23,6 +24,7 @@
 #include "sdescore/random/draws.hpp"
 #include "sdescore/nn/trainer.hpp"
 #include "sdescore/score/checks.hpp"
+#include "sdescore/score/detail/shared_pools.hpp"
 #include "sdescore/score/local_dsm.hpp"
 #include "sdescore/score/mixed.hpp"
 
@@ -105,9 +107,14 @@ struct FitOptions {
   long stop_at = 0;               ///< > 0: stop at the first multiple of log_every >= stop_at (resumable)
   double time_limit = 0;          ///< > 0: stop at the first multiple of log_every after this many seconds
   /// Data parallel over processes (nn/process_group.hpp, docs/distributed.md): each process
-  /// computes the targets and the network pass of its chunks of every batch; the weights are
-  /// the single process's bits. nullptr: one process. Every process calls fit_score alike.
+  /// computes the targets and the network pass of its chunks of every batch, and its share of
+  /// the pools (the initial ones, then one refresh in every block of size() refreshes); the
+  /// weights are the single process's bits. nullptr: one process. Every process calls fit_score alike.
   nn::ProcessGroup* group = nullptr;
+  /// Called with the refresh count q when the process computing refresh q starts it (over a
+  /// process group, up to size() - 1 refreshes before the step that uses it); may throw to make
+  /// that refresh fail, which the run raises at the step that uses it. A test hook (the MPI tests).
+  std::function<void(std::uint64_t)> on_refresh;
 
   void validate() const {
     if (steps < 1) throw ConfigError("steps = " + std::to_string(steps) + " is invalid: it must be >= 1");
@@ -317,23 +324,45 @@ FitResult fit_score(const ModelView<D>& model, const EnsembleData& data, FitOpti
     return p;
   };
   auto refreshed = [&](std::uint64_t q) {  // the q-th refresh (0-based) replaces pool q % n_pools
+    if (opt.on_refresh) opt.on_refresh(q);
     auto rng = stream(refreshed_pool, q);
     const double t = rng.uniform(t_min, t_max);
     return make_pool(t, rng);
   };
+  const std::uint64_t refreshes_done = static_cast<std::uint64_t>(first_step) * opt.refresh_per_step;
+  auto pool_in_slot = [&](std::int64_t i) {  // slot i's pool at the start of this run
+    const auto n = static_cast<std::uint64_t>(opt.n_pools), ui = static_cast<std::uint64_t>(i);
+    if (refreshes_done > ui) return refreshed(ui + n * ((refreshes_done - 1 - ui) / n));  // its last refresh before the resume point
+    auto rng = stream(initial_pool, ui);
+    return make_pool(t_min + (t_max - t_min) * (static_cast<double>(i) + 0.5) / opt.n_pools, rng);
+  };
+  // Over a process group, every pool is computed by one process and given to all
+  // (detail/shared_pools.hpp): the initial pools by shares, the refreshes in blocks of size()
+  // consecutive ones, process r computing the r-th of a block at its first step. A refresh is
+  // installed at the step where one process would compute it (the pool it replaces serves the
+  // batches before), so the blocks need not align with anything: a resumed run starts its first
+  // block at its first refresh.
+  nn::ProcessGroup* const sharing = opt.group && opt.group->size() > 1 ? opt.group : nullptr;
   std::vector<KernelPool<D>> pools;
   pools.reserve(opt.n_pools);
-  const std::uint64_t refreshes_done = static_cast<std::uint64_t>(first_step) * opt.refresh_per_step;
-  for (int i = 0; i < opt.n_pools; ++i) {
-    const auto n = static_cast<std::uint64_t>(opt.n_pools), ui = static_cast<std::uint64_t>(i);
-    if (refreshes_done > ui) {  // rebuilt as the last refresh of slot i before the resume point
-      pools.push_back(refreshed(ui + n * ((refreshes_done - 1 - ui) / n)));
-    } else {
-      auto rng = stream(initial_pool, ui);
-      pools.push_back(make_pool(t_min + (t_max - t_min) * (i + 0.5) / opt.n_pools, rng));
-    }
+  if (sharing) {
+    for (auto& sp : share_pools<D>(*sharing, opt.n_pools, pool_in_slot)) pools.push_back(take_shared(std::move(sp), *sharing));
+  } else {
+    for (int i = 0; i < opt.n_pools; ++i) pools.push_back(pool_in_slot(i));
   }
   for (const auto& p : pools) res.max_jitter = std::max(res.max_jitter, p.max_jitter);
+  std::vector<SharedPool<D>> staged;  // refreshes staged_first, staged_first + 1, ... computed ahead
+  std::uint64_t staged_first = 0;
+  auto refresh = [&](std::uint64_t q) {  // the q-th refresh, q increasing by one per call
+    if (!sharing) return refreshed(q);
+    if (q - staged_first >= staged.size()) {  // the next block: size() refreshes, or those left to the last step
+      const std::uint64_t left = static_cast<std::uint64_t>(opt.steps) * opt.refresh_per_step - q;
+      staged = share_pools<D>(*sharing, static_cast<std::int64_t>(std::min<std::uint64_t>(sharing->size(), left)),
+                                      [&](std::int64_t i) { return refreshed(q + static_cast<std::uint64_t>(i)); });
+      staged_first = q;
+    }
+    return take_shared(std::move(staged[q - staged_first]), *sharing);
+  };
 
   const int per = opt.batch / opt.groups;
   const auto t0 = std::chrono::steady_clock::now();
@@ -355,7 +384,7 @@ FitResult fit_score(const ModelView<D>& model, const EnsembleData& data, FitOpti
   for (long step = first_step; step < opt.steps; ++step) {
     for (int r = 0; r < opt.refresh_per_step; ++r, ++next_refresh) {
       auto& p = pools[next_refresh % static_cast<std::uint64_t>(opt.n_pools)];
-      p = refreshed(next_refresh);
+      p = refresh(next_refresh);
       res.max_jitter = std::max(res.max_jitter, p.max_jitter);
     }
     auto rng = stream(batch_draws, static_cast<std::uint64_t>(step));

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -57,6 +59,87 @@ std::string describe_kernel_sample(const Vec<double, D>& y, double s, double del
   std::string out = "the local-linear kernel of y_s = (";
   for (int d = 0; d < D; ++d) out += (d ? ", " : "") + detail::fmt_double(y(d));
   return out + ") at s = " + detail::fmt_double(s) + " over Delta = " + detail::fmt_double(delta);
+}
+
+/// Fills a pool's structure-of-arrays target rows (soa, soa_ld) from its kernels (mean, prec,
+/// log_norm, in their final order).
+template <int D>
+void fill_target_rows(KernelPool<D>& pool) {
+  const int n = static_cast<int>(pool.mean.size());
+  const std::int64_t ld = (n + simd::kRowPadding + 7) / 8 * 8;
+  pool.soa_ld = ld;
+  pool.soa.assign(static_cast<std::size_t>((D + D * D + 1) * ld), 0.0);
+  double* rows = pool.soa.data();
+  for (int j = 0; j < n; ++j) {
+    for (int a = 0; a < D; ++a) rows[a * ld + j] = pool.mean[j](a);
+    for (int ab = 0; ab < D * D; ++ab) rows[(D + ab) * ld + j] = pool.prec[j].data()[ab];
+    rows[(D + D * D) * ld + j] = pool.log_norm[j];
+  }
+}
+
+/// A pool as raw doubles (its sizes and flags as exact integers), appended to `out`: every field
+/// but the target rows, which read_pool rebuilds from the kernels (the same bits). For the pools
+/// the processes of a training run compute in turn and give each other (docs/distributed.md).
+template <int D>
+void append_pool(const KernelPool<D>& pool, std::vector<double>& out) {
+  const std::size_t n = pool.ys.size(), nk = pool.mean.size();
+  if ((nk != 0 && nk != n) || pool.chol.size() != nk || pool.prec.size() != nk || pool.log_norm.size() != nk)
+    throw NumericalError("append_pool: a pool of " + std::to_string(n) + " samples has " + std::to_string(nk) + " kernel means, " +
+                         std::to_string(pool.chol.size()) + " factors, " + std::to_string(pool.prec.size()) + " precisions and " +
+                         std::to_string(pool.log_norm.size()) + " normalisers (all must be 0 or " + std::to_string(n) + ")");
+  out.reserve(out.size() + 10 + D * D + n * D + nk * (D + 2 * D * D + 1));
+  for (double v : {static_cast<double>(n), static_cast<double>(nk), pool.t, pool.s, pool.delta, pool.max_jitter,
+                   pool.sorted ? 1.0 : 0.0, pool.window, pool.multi ? 1.0 : 0.0, pool.ess})
+    out.push_back(v);
+  auto put = [&out](const auto& m) { out.insert(out.end(), m.data(), m.data() + m.size()); };
+  put(pool.lambda);
+  for (const auto& v : pool.ys) put(v);
+  for (const auto& v : pool.mean) put(v);
+  for (const auto& m : pool.chol) put(m);
+  for (const auto& m : pool.prec) put(m);
+  put(pool.log_norm);
+}
+
+/// The pool append_pool wrote at in[pos], bit for bit; pos moves past it. NumericalError when the
+/// record is cut short.
+template <int D>
+KernelPool<D> read_pool(std::span<const double> in, std::size_t& pos) {
+  auto take = [&](std::size_t count) {
+    if (in.size() - std::min(pos, in.size()) < count)
+      throw NumericalError("read_pool: a pool record ends after " + std::to_string(in.size()) + " values, " +
+                           std::to_string(pos + count) + " expected");
+    const double* p = in.data() + pos;
+    pos += count;
+    return p;
+  };
+  const double* h = take(10);
+  const auto n = static_cast<std::size_t>(h[0]), nk = static_cast<std::size_t>(h[1]);
+  KernelPool<D> pool;
+  pool.t = h[2];
+  pool.s = h[3];
+  pool.delta = h[4];
+  pool.max_jitter = h[5];
+  pool.sorted = h[6] != 0;
+  pool.window = h[7];
+  pool.multi = h[8] != 0;
+  pool.ess = h[9];
+  auto get = [&](auto& m) {
+    const double* p = take(static_cast<std::size_t>(m.size()));
+    std::copy(p, p + m.size(), m.data());
+  };
+  get(pool.lambda);
+  pool.ys.resize(n);
+  for (auto& v : pool.ys) get(v);
+  pool.mean.resize(nk);
+  for (auto& v : pool.mean) get(v);
+  pool.chol.resize(nk);
+  for (auto& m : pool.chol) get(m);
+  pool.prec.resize(nk);
+  for (auto& m : pool.prec) get(m);
+  pool.log_norm.resize(nk);
+  get(pool.log_norm);
+  if (nk > 0) fill_target_rows(pool);
+  return pool;
 }
 
 /// Fills a pool's kernels from its samples ys at time s over delta.
@@ -107,15 +190,7 @@ void compute_kernels(const ModelView<D>& m, KernelPool<D>& pool, const Lineariza
     for (const auto& L : pool.chol) var = std::max(var, L(0, 0) * L(0, 0));
     pool.window = 6 * std::sqrt(var);  // a skipped kernel's weight is < e^-18 of the nearest one's
   }
-  const std::int64_t ld = (n + simd::kRowPadding + 7) / 8 * 8;
-  pool.soa_ld = ld;
-  pool.soa.assign(static_cast<std::size_t>((D + D * D + 1) * ld), 0.0);
-  double* rows = pool.soa.data();
-  for (int j = 0; j < n; ++j) {
-    for (int a = 0; a < D; ++a) rows[a * ld + j] = pool.mean[j](a);
-    for (int ab = 0; ab < D * D; ++ab) rows[(D + ab) * ld + j] = pool.prec[j].data()[ab];
-    rows[(D + D * D) * ld + j] = pool.log_norm[j];
-  }
+  fill_target_rows(pool);
 }
 
 /// The same for a model type (its view with the sampler stepper).

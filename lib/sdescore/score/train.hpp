@@ -47,6 +47,9 @@ struct TrainControl {
   /// Data parallel over processes (docs/distributed.md): every process of the group calls
   /// train_score alike and gets the same model, the single process's bits. nullptr: alone.
   nn::ProcessGroup* group = nullptr;
+  /// Called with the refresh count q as refresh q of the training pools is computed, perhaps
+  /// ahead of its step over a process group; may throw to make it fail (FitOptions::on_refresh).
+  std::function<void(std::uint64_t)> on_refresh;
 };
 
 /// Trains a score model on `data` with `config` (model and parameters from data.info).

@@ -40,6 +40,7 @@ ScoreModel train_score_dim(const ModelView<D>& model, const TrainingConfig& conf
   fo.stop_at = control.stop_at;
   fo.time_limit = control.time_limit;
   fo.group = control.group;
+  fo.on_refresh = control.on_refresh;
   const ScoreModel* resume = control.resume;
   if (resume) {
     fo.resume = resume->fit_state();

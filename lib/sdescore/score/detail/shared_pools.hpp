@@ -1,0 +1,80 @@
+#pragma once
+// Pools computed by the processes of a training run in turn (fit_score over a process group,
+// docs/distributed.md "Training over ranks"): each process computes its share of a set of pools,
+// and a gather in rank order gives every process all of them, the bits each would have computed
+// itself (a pool is a pure function of its key: seed and initial-pool index or refresh count).
+//
+// A computation that fails is recorded, not raised: the process that owns it raises its error
+// only when the run takes the pool (take_shared), where the run of one process would have raised it,
+// and the others meet it there in an agreement (sync) that ends them too. A pool computed ahead
+// but never used (the run stopped earlier: --time-limit, --stop-at) thus fails nothing.
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sdescore/core/error.hpp"
+#include "sdescore/nn/process_group.hpp"
+#include "sdescore/score/local_dsm.hpp"
+
+namespace sdescore::score {
+
+/// One pool of a shared set: the pool, or the failure of its computation.
+template <int D>
+struct SharedPool {
+  KernelPool<D> pool;
+  bool failed = false;
+  int owner = 0;              ///< the process that computed it
+  std::exception_ptr error;   ///< why it failed, on the owner only
+};
+
+/// Pools [0, n) computed by the processes of `group` (collective): process r computes the
+/// items nn::share(n, r, size) by compute(i) -> KernelPool<D>; every process returns all n, in
+/// item order, the same bits on every process.
+template <int D, class Compute>
+std::vector<SharedPool<D>> share_pools(nn::ProcessGroup& group, std::int64_t n, Compute&& compute) {
+  const int size = group.size(), me = group.rank();
+  const auto [first, end] = nn::share(n, me, size);
+  std::vector<double> mine;  // per item: 1 and its pool record (append_pool), or 0 (failed)
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(end - first));
+  for (std::int64_t i = first; i < end; ++i) {
+    try {
+      KernelPool<D> p = compute(i);
+      mine.push_back(1);
+      append_pool(p, mine);
+    } catch (...) {
+      errors[static_cast<std::size_t>(i - first)] = std::current_exception();
+      mine.push_back(0);
+    }
+  }
+  std::vector<std::int64_t> counts;
+  const std::vector<double> all = nn::allgather_varying(group, mine, counts);
+  std::vector<SharedPool<D>> out(static_cast<std::size_t>(n));
+  std::size_t pos = 0;
+  for (int r = 0; r < size; ++r) {
+    const auto [a, b] = nn::share(n, r, size);
+    for (std::int64_t i = a; i < b; ++i) {
+      auto& s = out[static_cast<std::size_t>(i)];
+      s.owner = r;
+      if (pos >= all.size()) throw NumericalError("shared pools: process " + std::to_string(r) + " sent too few pools");
+      s.failed = all[pos++] == 0;
+      if (!s.failed)
+        s.pool = read_pool<D>(all, pos);
+      else if (r == me)
+        s.error = errors[static_cast<std::size_t>(i - first)];
+    }
+  }
+  return out;
+}
+
+/// The pool of s for the run to use (collective when it failed): its owner raises the failure,
+/// the other processes meet that in group.sync(), which throws on them.
+template <int D>
+KernelPool<D> take_shared(SharedPool<D>&& s, nn::ProcessGroup& group) {
+  if (!s.failed) return std::move(s.pool);
+  if (s.error) std::rethrow_exception(s.error);
+  group.sync();  // the owner has failed: this throws
+  throw NumericalError("a training pool could not be computed on process " + std::to_string(s.owner) + " (its message says why)");
+}
+
+}  // namespace sdescore::score
