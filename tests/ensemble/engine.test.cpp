@@ -457,3 +457,13 @@ TEST_CASE("regression: a non-finite padding lane neither stops a block's interva
   CHECK(ensemble::detail::step_interval(EulerMaruyama{}, m, o, 0, nb, 0, 10, z.data(), b.data(), ldz) == -1);
   CHECK(std::vector<double>(a.begin(), a.begin() + nb) == std::vector<double>(b.begin(), b.begin() + nb));
 }
+
+TEST_CASE("the step loop's non-finite screen: zero for every finite double, non-zero for infinities and NaNs") {
+  using ensemble::detail::nonfinite_bits;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (const double x : {0.0, -0.0, 1.0, -3.5, std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
+                         std::numeric_limits<double>::min(), std::numeric_limits<double>::denorm_min(), -1e-310})
+    CHECK(nonfinite_bits(x) == 0);
+  for (const double x : {inf, -inf, std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN()})
+    CHECK(nonfinite_bits(x) != 0);
+}

@@ -8,7 +8,8 @@
 ///     parallel for over blocks of `block_size` paths (static schedule):
 ///       for each step k of the interval (x86-64: compiled for AVX-512, AVX2 and baseline, picked at load):
 ///         z = normals of the block, keyed (seed, first_path + p, k / 2), for steps k and k + 1
-///         for each path: gather y, dW = sqrt(dt) z, stepper.do_step(model, y, t_k, dt, dW), scatter
+///         for each path: gather y, dW = sqrt(dt) z, stepper.do_step(model, y, t_k, dt, dW), scatter,
+///           and OR the bits of y - y into a screen (non-zero iff a lane is non-finite)
 ///       [snapshot step and stats on: add the block to the statistics while it is in cache]
 ///     then, on the calling thread: check failures, deliver the snapshot, report progress.
 /// Path p (global index first_path + p) at absolute step k uses noise j < noise_dim
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -111,6 +113,25 @@ std::string describe_block(std::string_view model, std::string_view stepper, con
 #define SDESCORE_TARGET_CLONES
 #endif
 
+/// The bits of x - x: zero for a finite x (x - x = +0 exactly), those of a NaN for an infinite or NaN x.
+/// OR-ed over a step's lanes it screens for a non-finite state with two vector operations a
+/// lane (subtract, or) that vectorise in every clone (an integer count of !(|x| <= max) took
+/// four in a second pass over the block; a bool |= did not vectorise: "relevant phi not supported").
+/// Needs NaNs and infinities honoured (no -ffinite-math-only, which would fold x - x to 0).
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#error "sdescore's engine needs NaNs and infinities honoured: do not build it with -ffinite-math-only or -ffast-math"
+#endif
+inline std::uint64_t nonfinite_bits(double x) { return std::bit_cast<std::uint64_t>(x - x); }
+
+/// Whether any of the block's own paths (lanes < nb, not the padding lanes: they start from path
+/// p0 but draw other streams' normals, so they may diverge where no path does) is non-finite.
+inline bool any_nonfinite(const double* xb, std::ptrdiff_t ldz, int dim, std::int64_t nb) {
+  for (int d = 0; d < dim; ++d)
+    for (std::int64_t i = 0; i < nb; ++i)
+      if (!std::isfinite(xb[d * ldz + i])) return true;
+  return false;
+}
+
 /// Whether the step loop runs on ensemble::Lane (the model and the stepper opted in, lane.hpp).
 template <class St, class M>
 inline constexpr bool lanes_v = model_generic_scalar_v<M> && stepper_generic_scalar_v<St, M>;
@@ -152,8 +173,14 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
       random::detail::normal_block_unchecked(o.seed, stream0, nb, static_cast<std::uint64_t>(k / 2), 2 * Mn, z, ldz);
     const double* __restrict zk = z + (k % 2) * Mn * ldz;
     const double t = o.t0 + static_cast<double>(k) * dt;
+    // Screen for a non-finite state over all lanes, padding included, in the step's own loop
+    // (nonfinite_bits: two vector operations a lane, no second pass over the block); only if it
+    // fires, the exact check over the block's own paths decides.
+    std::uint64_t screen = 0;
     if constexpr (block_step_v<St, M>) {
       stepper.template do_block<Lane>(model, BlockStep{xb, zk, ldz, pad, t, dt, sq});  // one drift call per chunk of paths
+      for (int d = 0; d < D; ++d)
+        for (std::int64_t i = 0; i < pad; ++i) screen |= nonfinite_bits(xb[d * ldz + i]);
     } else {
       for (std::int64_t i = 0; i < pad; ++i) {
         Vec<S, D> y;
@@ -161,16 +188,14 @@ inline __attribute__((always_inline)) std::int64_t step_interval(const St& stepp
         Vec<S, Mn> dW;
         for (int j = 0; j < Mn; ++j) dW(j) = S(sq * zk[j * ldz + i]);
         stepper.do_step(model, y, S(t), dt, dW);
-        for (int d = 0; d < D; ++d) xb[d * ldz + i] = lane_value(y(d));
+        for (int d = 0; d < D; ++d) {
+          const double v = lane_value(y(d));
+          xb[d * ldz + i] = v;
+          screen |= nonfinite_bits(v);
+        }
       }
     }
-    // Separate pass over the block's own paths (not the padding lanes: they start from path p0
-    // but draw other streams' normals) with an integer count, which vectorises (a bool |= did
-    // not: "relevant phi not supported").
-    std::int64_t n_bad = 0;
-    for (int d = 0; d < D; ++d)
-      for (std::int64_t i = 0; i < nb; ++i) n_bad += !(std::abs(xb[d * ldz + i]) <= std::numeric_limits<double>::max());
-    if (n_bad != 0) return k + 1;
+    if (screen != 0 && any_nonfinite(xb, ldz, D, nb)) return k + 1;
   }
   return -1;
 }
