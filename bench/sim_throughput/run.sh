@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds sim_throughput in the default portable `release` preset (build/) and prints, side by side
-# in one run: the normal kernel per SIMD target, the engine per model/stepper against plain
-# mt19937 loops (built -O3 -march=native) and numpy, 2-thread efficiency, and sdesim end to end
+# in one run: the normal kernel per SIMD target, the double well's engine / kernel ratio (also from
+# interleaved pairs of runs), the engine per model/stepper against plain mt19937 loops (built -O3 -march=native) and numpy, 2-thread efficiency, and sdesim end to end
 # with snapshots every 10 steps.
 # CLOCK=cpu (default): 1-thread cases are timed in process CPU seconds, which a loaded machine
 # disturbs far less than wall time; CLOCK=wall on a quiet machine. The 2-thread case is wall time.
