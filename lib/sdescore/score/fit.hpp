@@ -337,7 +337,7 @@ FitResult fit_score(const ModelView<D>& model, const EnsembleData& data, FitOpti
     return make_pool(t_min + (t_max - t_min) * (static_cast<double>(i) + 0.5) / opt.n_pools, rng);
   };
   // Over a process group, every pool is computed by one process and given to all
-  // (detail/shared_pools.hpp): the initial pools by shares, the refreshes in blocks of size()
+  // (detail/shared_pools.hpp): the initial pools round robin, the refreshes in blocks of size()
   // consecutive ones, process r computing the r-th of a block at its first step. A refresh is
   // installed at the step where one process would compute it (the pool it replaces serves the
   // batches before), so the blocks need not align with anything: a resumed run starts its first

@@ -87,7 +87,6 @@ void append_pool(const KernelPool<D>& pool, std::vector<double>& out) {
     throw NumericalError("append_pool: a pool of " + std::to_string(n) + " samples has " + std::to_string(nk) + " kernel means, " +
                          std::to_string(pool.chol.size()) + " factors, " + std::to_string(pool.prec.size()) + " precisions and " +
                          std::to_string(pool.log_norm.size()) + " normalisers (all must be 0 or " + std::to_string(n) + ")");
-  out.reserve(out.size() + 10 + D * D + n * D + nk * (D + 2 * D * D + 1));
   for (double v : {static_cast<double>(n), static_cast<double>(nk), pool.t, pool.s, pool.delta, pool.max_jitter,
                    pool.sorted ? 1.0 : 0.0, pool.window, pool.multi ? 1.0 : 0.0, pool.ess})
     out.push_back(v);

@@ -29,40 +29,48 @@ struct SharedPool {
 };
 
 /// Pools [0, n) computed by the processes of `group` (collective): process r computes the
-/// items nn::share(n, r, size) by compute(i) -> KernelPool<D>; every process returns all n, in
-/// item order, the same bits on every process.
+/// items i = r, r + size, r + 2 size, ... by compute(i) -> KernelPool<D> (round robin: pools of
+/// neighbouring times, which cost alike, go to different processes); every process returns all
+/// n, in item order, the same bits on every process (its own pools as computed, the others'
+/// read from their records).
 template <int D, class Compute>
 std::vector<SharedPool<D>> share_pools(nn::ProcessGroup& group, std::int64_t n, Compute&& compute) {
   const int size = group.size(), me = group.rank();
-  const auto [first, end] = nn::share(n, me, size);
-  std::vector<double> mine;  // per item: 1 and its pool record (append_pool), or 0 (failed)
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(end - first));
-  for (std::int64_t i = first; i < end; ++i) {
+  std::vector<SharedPool<D>> out(static_cast<std::size_t>(n));
+  std::vector<double> mine;  // per own item: 1 and its pool record (append_pool), or 0 (failed)
+  for (std::int64_t i = me; i < n; i += size) {
+    auto& s = out[static_cast<std::size_t>(i)];
+    s.owner = me;
+    const std::size_t at = mine.size();
     try {
-      KernelPool<D> p = compute(i);
+      s.pool = compute(i);
       mine.push_back(1);
-      append_pool(p, mine);
+      append_pool(s.pool, mine);
     } catch (...) {
-      errors[static_cast<std::size_t>(i - first)] = std::current_exception();
+      s.failed = true;
+      s.error = std::current_exception();
+      mine.resize(at);
       mine.push_back(0);
     }
   }
   std::vector<std::int64_t> counts;
   const std::vector<double> all = nn::allgather_varying(group, mine, counts);
-  std::vector<SharedPool<D>> out(static_cast<std::size_t>(n));
   std::size_t pos = 0;
   for (int r = 0; r < size; ++r) {
-    const auto [a, b] = nn::share(n, r, size);
-    for (std::int64_t i = a; i < b; ++i) {
+    const std::size_t part_end = pos + static_cast<std::size_t>(counts[static_cast<std::size_t>(r)]);
+    if (r == me) {  // this process's own pools are already in place
+      pos = part_end;
+      continue;
+    }
+    const std::span<const double> part(all.data(), part_end);
+    for (std::int64_t i = r; i < n; i += size) {
       auto& s = out[static_cast<std::size_t>(i)];
       s.owner = r;
-      if (pos >= all.size()) throw NumericalError("shared pools: process " + std::to_string(r) + " sent too few pools");
-      s.failed = all[pos++] == 0;
-      if (!s.failed)
-        s.pool = read_pool<D>(all, pos);
-      else if (r == me)
-        s.error = errors[static_cast<std::size_t>(i - first)];
+      if (pos >= part_end) throw NumericalError("shared pools: process " + std::to_string(r) + " sent too few pools");
+      s.failed = part[pos++] == 0;
+      if (!s.failed) s.pool = read_pool<D>(part, pos);
     }
+    if (pos != part_end) throw NumericalError("shared pools: process " + std::to_string(r) + " sent more than its pools");
   }
   return out;
 }
