@@ -19,7 +19,7 @@ echo "[demo] 1/3 simulate: double well (T = 0.5), 40,000 paths from N(0, 0.2^2) 
   --dt 1e-3 --t-end 2 --save-every 50 --seed 1 --force -o "$out/double_well.h5"
 echo "[demo] 2/3 learn the score s(y, t) on t in [0.1, 2] by local-DSM"
 "$bin/scorefit/scorefit" train --data "$out/double_well.h5" --objective local-dsm --steps 6000 \
-  --schedule fixed --delta 0.02 --t-min 0.1 --seed 1 --force -o "$out/double_well_score.h5"
+  --t-min 0.1 --seed 1 --force -o "$out/double_well_score.h5"
 echo "[demo] 3/3 export the learned score, D s and the probability-flow velocity on a grid"
 "$bin/scorefit/scorefit" grid --model "$out/double_well_score.h5" --times 0.1,0.5,1,2 \
   --lo -2.5 --hi 2.5 --n 201 --force -o "$out/double_well_grid.h5"

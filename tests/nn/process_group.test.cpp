@@ -54,13 +54,7 @@ std::vector<std::vector<float>> train(int n, Kind kind, int steps = 6) {
       else
         tr.step_ism(y, t, kind == Kind::ism_exact ? DivergenceKind::exact : DivergenceKind::hutchinson);
     }
-    std::vector<float> out;
-    auto append = [&](const auto& v) { out.insert(out.end(), v.data(), v.data() + v.size()); };
-    append(tr.model().parameters());
-    append(tr.optimizer().first_moment());
-    append(tr.optimizer().second_moment());
-    append(tr.ema_model().parameters());
-    return out;
+    return sdescore::test::trainer_state(tr);
   };
   if (n == 0) return {one(nullptr)};
   Board board(n);

@@ -144,12 +144,7 @@ FitOptions group_options() {
 
 /// The trained state as bytes: parameters, Adam moments, EMA and the loss curve.
 std::vector<float> state_of(const nn::Trainer& tr, const std::vector<LossPoint>& curve) {
-  std::vector<float> out;
-  auto append = [&](const auto& v) { out.insert(out.end(), v.data(), v.data() + v.size()); };
-  append(tr.model().parameters());
-  append(tr.optimizer().first_moment());
-  append(tr.optimizer().second_moment());
-  append(tr.ema_model().parameters());
+  std::vector<float> out = test::trainer_state(tr);
   for (const auto& p : curve) {
     float f[2];
     std::memcpy(f, &p.loss, sizeof p.loss);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sdescore/nn/process_group.hpp"
+#include "sdescore/nn/trainer.hpp"
 
 namespace sdescore::test {
 
@@ -82,5 +83,17 @@ class ThreadGroup final : public nn::ProcessGroup {
   int rank_;
   bool told_ = false;
 };
+
+/// A trainer's state as one vector: parameters, Adam moments and EMA parameters (for
+/// comparing runs bit for bit).
+inline std::vector<float> trainer_state(const nn::Trainer& tr) {
+  std::vector<float> out;
+  auto append = [&](const auto& v) { out.insert(out.end(), v.data(), v.data() + v.size()); };
+  append(tr.model().parameters());
+  append(tr.optimizer().first_moment());
+  append(tr.optimizer().second_moment());
+  append(tr.ema_model().parameters());
+  return out;
+}
 
 }  // namespace sdescore::test
