@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Session 11's case-2 study (docs/results.md, "Case 2: active swimmer"): the Fokker-Planck
 # reference at 200 x 150, 400 x 300 and 800 x 600 cells and its refinement, then per sigma0 and
-# seed 1, 2, 3 the four variants (exact ISM 10,000 steps; local-DSM, Delta = 0.02, 0.1, 0.05,
-# 13,000 steps; run.sh's settings), each trained once and scored against the 800 x 600 reference
+# seed 1, 2, 3 the five variants (exact ISM 10,000 steps; local-DSM, Delta = 0.02, 0.1, 0.05,
+# 13,000 steps; the default auto schedule, 13,000 steps; run.sh's settings), each trained once and scored against the 800 x 600 reference
 # and against the 400 x 300 one. Finally table.py prints the tables.
 # usage: [SIGMAS="1 0.5"] scripts/swimmer_frontier/study.sh OUTDIR [PHASE...]
 #   PHASE: refs (references + refinement), train (models + errors), dt (time-step check at 400 x 300:
@@ -19,7 +19,8 @@ phases=("$@"); [ ${#phases[@]} -gt 0 ] || phases=(refs train)
 mkdir -p "$out"
 F=scripts/swimmer_frontier
 [ -x build/fp_reference ] || $F/build_fp_reference.sh build/fp_reference
-variants=(ism:ism:256:0.02 ldsm:local-dsm:1:0.02:13000 ldsm01:local-dsm:1:0.1:13000 ldsm005:local-dsm:1:0.05:13000)
+variants=(ism:ism:256:0.02 ldsm:local-dsm:1:0.02:13000 ldsm01:local-dsm:1:0.1:13000 ldsm005:local-dsm:1:0.05:13000
+          ldsmauto13:local-dsm:1:auto:13000)  # the last: the default schedule since session 13
 
 ref() {  # ref SIGMA0 NX NV [DT [TAG]]: fp_reference into OUTDIR/ref_s<s0>_<NX>x<NV><TAG>, timed
   local p="$out/ref_s$1_$2x$3${5:-}"

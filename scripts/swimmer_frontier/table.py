@@ -20,7 +20,8 @@ VARIANTS = [  # name in study.sh, label, steps
     ("ldsm01", "local-DSM, Δ = 0.1 (13,000)", 13000),
     ("ldsm02", "local-DSM, Δ = 0.2 (13,000)", 13000),
     ("ldsm03", "local-DSM, Δ = 0.3 (13,000)", 13000),
-    ("ldsmauto", "local-DSM, auto Δ (default since session 12) (13,000)", 13000),
+    ("ldsmauto", "local-DSM, auto Δ, session 12 (0.18) (13,000)", 13000),
+    ("ldsmauto13", "local-DSM, auto Δ, default since session 13 (0.18 growing to 0.5) (13,000)", 13000),
 ]
 SIGMAS = ["1", "0.5"]
 LINE = re.compile(r"^(\S+): full s ([\d.]+) / ([\d.]+) / ([\d.]+)\s+D s ([\d.]+) / ([\d.]+) / ([\d.]+)")

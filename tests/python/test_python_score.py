@@ -97,8 +97,11 @@ def test_the_default_schedule_is_auto_and_a_delta_alone_selects_fixed(data, tmp_
         delta = sch["delta"][()]
         # f'(x) = 4 - 12 x^2 on this data (N(0, 0.5^2) relaxing into the wells): tau in (0.05, 0.5)
         assert 0.05 < tau < 0.5
-        assert np.allclose(delta[-1], min(0.16 * tau, 0.04 * (sch["time"][-1] - sch["time"][0]) * 64 / 63), rtol=0.02)
-        assert np.allclose(delta, np.minimum(delta[-1], sch["time"][()]))  # Delta(t) = min(Delta, t - t_first), t_first = 0
+        base = float(sch.attrs["base_delta"])
+        t = sch["time"][()]
+        assert np.allclose(base, min(0.16 * tau, 0.04 * (t[-1] - t[0]) * 64 / 63), rtol=0.02)
+        # Delta(t) = min(0.16 tau, max(base, 0.1 (t - t_first)), t - t_first), t_first = 0
+        assert np.allclose(delta, np.minimum(np.minimum(0.16 * tau, np.maximum(base, 0.1 * t)), t))
     # delta given, schedule not: fixed at that Delta, in both
     fit = sd.fit_score(data, steps=50, seed=2, threads=1, progress=False, delta=0.03, **small)
     assert fit.config["schedule"] == "fixed" and fit.config["delta"] == 0.03

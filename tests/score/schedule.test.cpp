@@ -115,12 +115,35 @@ TEST_CASE("auto schedule: Delta = 0.16 x the noisy coordinates' relaxation time,
   CHECK(sch.kind == "auto");
   CHECK(sch.relaxation == doctest::Approx(0.5).epsilon(1e-12));
   for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(0.16 * 0.5).epsilon(1e-12));
-  // gamma = 0.1: 0.16 x 10 = 1.6 > 4% of a span of 5 = 0.2: capped
+  CHECK(sch.base_delta == doctest::Approx(0.08).epsilon(1e-12));
+  // gamma = 0.1: 0.16 x 10 = 1.6 > 4% of a span of 5 = 0.2: capped at 0.2, and past t = 2 Delta
+  // grows as 10% of the time elapsed since the first snapshot (t_first = 0): 0.51 at t = 5.1
   m.gamma = 0.1;
   const test::GaussianSource slow(m, 500, Vec<double, 2>(0.3, 0.0), Mat<double, 2, 2>::Identity(), 0.0, 5);
+  so.grid = 32;
   sch = build_schedule(slow.src, 0.1, 5.1, so, 3);
   CHECK(sch.relaxation == doctest::Approx(10.0).epsilon(1e-12));
+  CHECK(sch.base_delta == doctest::Approx(0.2).epsilon(1e-12));
+  int grown = 0;
+  for (std::size_t i = 0; i < sch.t.size(); ++i) {
+    const double t = sch.t[i], d = std::min(std::max(0.2, 0.1 * t), t);
+    CHECK(sch.delta[i] == doctest::Approx(d).epsilon(1e-12));
+    // the velocity is an OU process whatever x: its linearised variance over d is
+    // D (1 - exp(-2 gamma d)) exactly, and where d exceeds the base 0.2 the weight is
+    // scaled back to the base step's scale by 0.2 / d
+    const double var = m.D * (1 - std::exp(-2 * m.gamma * d));
+    CHECK(sch.sigma_bar[i](1, 1) == doctest::Approx(var * std::min(1.0, 0.2 / d)).epsilon(1e-9));
+    grown += d > 0.2;
+  }
+  CHECK(grown > 10);
+  CHECK(sch.delta.back() > 0.45);
+  // growth off: the capped Delta everywhere
+  ScheduleOptions flat = so;
+  flat.auto_elapsed = 0;
+  sch = build_schedule(slow.src, 0.1, 5.1, flat, 3);
   for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(std::min(0.2, sch.t[i])).epsilon(1e-12));
+  flat.auto_elapsed = -1;
+  CHECK_THROWS_WITH_AS(build_schedule(slow.src, 0.1, 5.1, flat, 3), doctest::Contains("auto_elapsed = -1"), ConfigError);
   // Delta(t) = min(Delta, t - t_first), as for the fixed schedule
   sch = build_schedule(slow.src, 0.05, 5.05, so, 3);
   CHECK(sch.delta.front() == doctest::Approx(0.05).epsilon(1e-12));
@@ -151,6 +174,7 @@ TEST_CASE("auto schedule: on the double well, tau is 1 / rms f'(x) over the samp
   const double tau = 1 / std::sqrt(s2 / n);
   CHECK(sch.relaxation == doctest::Approx(tau).epsilon(1e-6));
   const double expect = std::max(std::min(0.16 * tau, 0.04 * (t_max - t_min)), so.delta_min);
+  REQUIRE(expect < 0.16);  // tau decides, so Delta does not grow with the elapsed time either
   for (std::size_t i = 0; i < sch.t.size(); ++i) CHECK(sch.delta[i] == doctest::Approx(std::min(expect, sch.t[i])).epsilon(1e-9));
 }
 

@@ -21,6 +21,8 @@ struct StepSchedule {
   std::vector<double> local_error;   ///< estimated local error at the chosen Delta (error-controlled)
   double tolerance = 0;              ///< lambda (error-controlled)
   double relaxation = 0;             ///< auto: the relaxation time Delta came from (0: not auto)
+  double base_delta = 0;             ///< auto: Delta before it grows with the elapsed time (0: not auto); the
+                                     ///< weights Sigma_bar(t) are kept at this Delta's scale (build_schedule)
 
   int index(double tau) const {
     int i = static_cast<int>(std::upper_bound(t.begin(), t.end(), tau) - t.begin()) - 1;
@@ -41,7 +43,8 @@ struct ScheduleOptions {
   int ladder = 12;
   double tolerance = 0.05;    ///< lambda
   double auto_ratio = 0.16;   ///< auto: Delta = auto_ratio x the noisy coordinates' relaxation time ...
-  double auto_span = 0.04;    ///< ... and at most auto_span x the training span t_max - t_min
+  double auto_span = 0.04;    ///< ... and at most auto_span x the training span t_max - t_min,
+  double auto_elapsed = 0.1;  ///< ... or, where larger, auto_elapsed x the time elapsed since the first snapshot (0: off)
   int grid = 64;              ///< number of grid times over [t_min, t_max]
   int samples = 128;          ///< ensemble samples per grid time for Sigma_bar and the error
   LinearizationOptions lin{};
@@ -54,6 +57,7 @@ inline bool valid_schedule_kind(const std::string& k) { return k == "auto" || k 
 struct AutoDelta {
   double delta = 0;       ///< the chosen Delta
   double relaxation = 0;  ///< tau = 1 / rms ||J_NN||_F (infinite when the noisy block of J is zero)
+  double uncapped = 0;    ///< auto_ratio x tau (at least delta_min): the bound Delta(t) may grow to
   bool capped = false;    ///< Delta was cut to auto_span x the training span
 };
 
@@ -65,7 +69,9 @@ struct AutoDelta {
 /// noisy coordinates, and a longer step gives a less noisy regression target (its variance ~ 1/Sigma).
 /// Calibrated on the double well (tau = 0.128: Delta = 0.0205, next to 0.02, the measured best
 /// there); the active swimmer's velocity (tau = 1/gamma = 10) gets the span cap, ~0.2 (best
-/// measured 0.2-0.3 against exact ISM).
+/// measured 0.2-0.3 against exact ISM). Where the cap binds, build_schedule lets Delta(t) grow
+/// with the elapsed time (auto_elapsed x (t - t_first), up to `uncapped`): late times, nearer
+/// stationarity, take longer steps (the swimmer's D s at t = 5 gains; docs/results.md, session 13).
 template <int D>
 AutoDelta auto_delta(const ModelView<D>& m, const std::vector<Vec<double, D>>& ys, const std::vector<double>& ts, double span,
                      const ScheduleOptions& opt) {
@@ -86,6 +92,7 @@ AutoDelta auto_delta(const ModelView<D>& m, const std::vector<Vec<double, D>>& y
   r.relaxation = s2 > 0 ? 1.0 / std::sqrt(s2) : std::numeric_limits<double>::infinity();
   const double cap = opt.auto_span * span;
   r.delta = opt.auto_ratio * r.relaxation;
+  r.uncapped = std::max(std::min(r.delta, std::numeric_limits<double>::max()), opt.delta_min);
   if (!(r.delta <= cap)) {
     r.delta = cap;
     r.capped = true;
@@ -119,7 +126,11 @@ double step_doubling_error(const M& m, const Vec<double, M::state_dim>& y, doubl
 
 /// Builds the schedule on a grid over [t_min, t_max]; Sigma_bar(t_i) averages the linearised
 /// covariance over `samples` ensemble states at s_i = t_i - Delta(t_i): it depends on t only,
-/// never on the sample that generates a target.
+/// never on the sample that generates a target. "auto": Delta(t) = min(uncapped, max(Delta,
+/// auto_elapsed (t - t_first)), t - t_first), and where Delta(t) exceeds the base Delta the weight
+/// Sigma_bar(t) is scaled by Delta / Delta(t): a longer step lowers the target's variance without
+/// also moving the loss's weight towards late times (measured: unscaled, the swimmer's D s at t = 1
+/// lost what t = 5 gained).
 template <int D>
 StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t_max, const ScheduleOptions& opt, std::uint64_t seed) {
   if (!(t_max > t_min)) throw ConfigError("schedule: t_max = " + detail::fmt_double(t_max) + " must exceed t_min = " + detail::fmt_double(t_min));
@@ -128,6 +139,7 @@ StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t
   require_positive("delta", opt.delta);
   require_positive("delta_min", opt.delta_min);
   require_positive("tolerance", opt.tolerance);
+  if (!(opt.auto_elapsed >= 0)) throw ConfigError("schedule: auto_elapsed = " + detail::fmt_double(opt.auto_elapsed) + " must be >= 0 (0: Delta does not grow)");
   if (!(opt.delta_max >= opt.delta_min)) throw ConfigError("schedule: delta_max = " + detail::fmt_double(opt.delta_max) + " must be >= delta_min = " + detail::fmt_double(opt.delta_min));
   random::KeyedDraws rng(seed, 0);
   StepSchedule sch;
@@ -136,6 +148,7 @@ StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t
   const int n = std::max(1, opt.grid);
   const double t0 = src.t_first();
   double fixed_delta = opt.delta;
+  double grow_to = 0;  // auto: the largest Delta(t)
   if (opt.kind == "auto") {  // 16 samples per grid time, a stream of their own
     random::KeyedDraws arng(seed, 1);
     std::vector<Vec<double, D>> ys;
@@ -149,15 +162,19 @@ StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t
     }
     const AutoDelta a = auto_delta<D>(src.model(), ys, ts, t_max - t_min, opt);
     fixed_delta = a.delta;
+    grow_to = opt.auto_elapsed > 0 ? a.uncapped : a.delta;
     sch.relaxation = a.relaxation;
+    sch.base_delta = a.delta;
   }
   for (int i = 0; i < n; ++i) {
     const double t = t_min + (t_max - t_min) * i / n;
     // samples of p at roughly the right time for the error estimate (the nearest earlier snapshot)
     std::vector<Vec<double, D>> ys;
-    const double s_probe = std::max(t0, t - (opt.kind == "auto" ? fixed_delta : opt.delta_max));
-    for (int j = 0; j < opt.samples; ++j) ys.push_back(src.sample(s_probe, rng));
     double delta = std::min(fixed_delta, t - t0);
+    if (opt.kind == "auto" && grow_to > fixed_delta)
+      delta = std::min(std::min(grow_to, std::max(fixed_delta, opt.auto_elapsed * (t - t0))), t - t0);
+    const double s_probe = std::max(t0, t - (opt.kind == "auto" ? delta : opt.delta_max));
+    for (int j = 0; j < opt.samples; ++j) ys.push_back(src.sample(s_probe, rng));
     double err = 0;
     if (opt.kind == "error-controlled") {
       delta = 0;
@@ -182,6 +199,7 @@ StepSchedule build_schedule(const SnapshotSource<D>& src, double t_min, double t
     Mat<double, D, D> sb = Mat<double, D, D>::Zero();
     for (const auto& y : ys) sb += src.model().transition(y, t - delta, delta, opt.lin).cov;
     sb /= ys.size();
+    if (opt.kind == "auto" && delta > fixed_delta) sb *= fixed_delta / delta;  // the weight at the base Delta's scale
     sch.t.push_back(t);
     sch.delta.push_back(delta);
     sch.sigma_bar.push_back(sb);

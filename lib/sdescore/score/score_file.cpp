@@ -76,7 +76,10 @@ void write_score_file(const std::filesystem::path& path, const ScoreModelFile& f
   io::Group sc = sm.require_group("schedule");
   sc.set_attr("kind", f.schedule.kind);
   sc.set_attr("tolerance", f.schedule.tolerance);
-  if (f.schedule.kind == "auto") sc.set_attr("relaxation_time", f.schedule.relaxation);
+  if (f.schedule.kind == "auto") {
+    sc.set_attr("relaxation_time", f.schedule.relaxation);
+    sc.set_attr("base_delta", f.schedule.base_delta);
+  }
   const std::size_t n = f.schedule.t.size();
   if (n > 0) {
     const int d = static_cast<int>(f.schedule.sigma_bar[0].rows());
@@ -166,6 +169,7 @@ ScoreModelFile read_score_file(const std::filesystem::path& path) {
   f.schedule.kind = sc.attr_string("kind");
   f.schedule.tolerance = sc.attr_double("tolerance");
   if (sc.has_attr("relaxation_time")) f.schedule.relaxation = sc.attr_double("relaxation_time");
+  if (sc.has_attr("base_delta")) f.schedule.base_delta = sc.attr_double("base_delta");
   if (sc.has_dataset("time")) {
     f.schedule.t = sc.read_array<double>("time").data;
     f.schedule.delta = sc.read_array<double>("delta").data;
