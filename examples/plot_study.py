@@ -71,7 +71,7 @@ def draw(report):
             if not has_ref:
                 break
             e = np.array([g["score_error"][()] for g in seeds.values()])
-            ax[0, 0].plot(times, e.mean(0), "o-", color=colours[obj], label=f"{obj} ({len(seeds)} seeds)")
+            ax[0, 0].plot(times, e.mean(0), "o-", color=colours[obj], label=f"{obj} ({len(seeds)} seed{'s' if len(seeds) != 1 else ''})")
             ax[0, 0].fill_between(times, e.min(0), e.max(0), color=colours[obj], alpha=0.2)
         ax[0, 0].set(xlabel="t", ylabel="relative L2 score error", yscale="log", title="score error vs time")
         ax[0, 0].legend()

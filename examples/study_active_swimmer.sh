@@ -13,12 +13,12 @@ cmake --build build --target sdesim scorefit >/dev/null
 $B/sdesim/sdesim --model active_swimmer --init normal:0,1 --paths 100000 --dt 1e-3 \
   --t-end 5 --save-every 100 --seed 1 --threads 2 --force -o "$out/active_swimmer.h5"
 $B/scorefit/scorefit compare --data "$out/active_swimmer.h5" --objectives local-dsm,ism \
-  --steps 10000 --pool-size 256 -R 256 --schedule fixed --delta 0.02 --t-min 0.5 --seeds 1 --eval-times 1,3,5 \
+  --steps 10000 --pool-size 256 -R 256 --t-min 0.5 --seeds 1 --eval-times 1,3,5 \
   --threshold 0.1 --eval-every 2000 --fp-cells 300,200 --fp-dt 0.005 --reverse-steps 0 --threads 1 --force -o "$out/active_swimmer_study.h5"
 /usr/bin/python3 examples/plot_study.py "$out/active_swimmer_study.h5" -o "$out/active_swimmer_study.png"
 # physics of a local-DSM score (the study's settings, 13,000 steps: ISM's 10,000 in training time): the swimmer is out of equilibrium, so its
 # probability current and entropy production (in the noisy coordinate, docs/evaluation.md 5) stay > 0
 $B/scorefit/scorefit train --data "$out/active_swimmer.h5" --objective local-dsm --steps 13000 --pool-size 256 -R 256 \
-  --schedule fixed --delta 0.02 --t-min 0.5 --seed 1 --threads 2 -q --force -o "$out/active_swimmer_score.h5"
+  --t-min 0.5 --seed 1 --threads 2 -q --force -o "$out/active_swimmer_score.h5"
 $B/scorefit/scorefit physics --model "$out/active_swimmer_score.h5" --force -o "$out/active_swimmer_physics.h5"
 /usr/bin/python3 examples/plot_physics.py "$out/active_swimmer_physics.h5" -o "$out/active_swimmer_physics.png"

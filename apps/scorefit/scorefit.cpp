@@ -276,11 +276,11 @@ int run_train(const TrainOptions& given) {
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
     if (out.schedule.kind == "auto" && !out.schedule.delta.empty()) {
       const double base = out.schedule.base_delta > 0 ? out.schedule.base_delta : out.schedule.delta.back();
-      std::printf("scorefit: local step Delta = %.4g (schedule auto: 16%% of the noisy coordinates' relaxation time %.4g, at most 4%% of the training span",
+      std::printf("scorefit: local step Delta = %.4g (schedule auto: 16%% of the noisy coordinates' relaxation time %.4g, at most 4%% of the training span)",
                   base, out.schedule.relaxation);
       if (out.schedule.delta.back() > base * (1 + 1e-12))
-        std::printf(" or 10%% of the time since the first snapshot: %.4g at t = %.4g", out.schedule.delta.back(), out.schedule.t.back());
-      std::printf("; --delta D fixes it)\n");
+        std::printf(", growing as 10%% of the time since the first snapshot to %.4g at t = %.4g", out.schedule.delta.back(), out.schedule.t.back());
+      std::printf("; --delta D fixes it\n");
     }
     if (!out.ism_coordinates.empty())
       std::printf("scorefit: the model has no noise in coordinate(s) %s: learnt there by exact ISM (docs/score-learning.md; --objective local-dsm-plain keeps local-DSM there)\n",
