@@ -20,6 +20,19 @@
 
 namespace sdescore::scorefit {
 
+namespace {
+/// The auto schedule's rule in words, from its defaults (score::ScheduleOptions): for --help and the run's report.
+std::string auto_schedule_rule() {
+  const score::ScheduleOptions d;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "%g%% of the noisy coordinates' relaxation time, at most %g%% of the training span or, where larger, %g%% of the time since "
+                "the first snapshot",
+                100 * d.auto_ratio, 100 * d.auto_span, 100 * d.auto_elapsed);
+  return buf;
+}
+}  // namespace
+
 void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--objective", t.objective, "local-dsm | local-dsm-plain | ism | ism-hutchinson | dsm (local-dsm learns coordinates without noise by ISM; local-dsm-plain: local-DSM in every coordinate; local-dsm-ism: old name of local-dsm; dsm: linear models only)")->capture_default_str();
   app->add_option("--steps", t.steps, "optimiser steps")->capture_default_str();
@@ -30,13 +43,14 @@ void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--reference-size,-R", t.reference_size, "multi-sample target reference set R (1: plain target)")->capture_default_str();
   app->add_flag("--antithetic", t.antithetic, "antithetic pairs y = m +- L eps");
   app->add_option("--weight", t.weight, "loss weight: covariance (Lambda = Sigma_bar(t)) | scalar | none")->capture_default_str();
-  app->add_option("--schedule", t.schedule, "local step schedule: auto (Delta from the data: 16% of the noisy coordinates' relaxation time, at most 4% of the training span) | fixed | error-controlled")->capture_default_str();
+  app->add_option("--schedule", t.schedule, "local step schedule: auto (Delta from the data: " + auto_schedule_rule() +
+                  ") | fixed | error-controlled")->capture_default_str();
   app->add_option("--delta", t.delta, "fixed schedule: the local step Delta (given without --schedule, selects the fixed schedule)")->capture_default_str();
   app->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
   app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
   app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
   app->add_flag_callback("--no-ito-correction", [&t] { t.ito_correction = false; }, "use the first-order linearised mean");
-  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + min(Delta, 1% of the span))")->check(CLI::NonNegativeNumber);
+  app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + min(2.5 Delta, 2.5% of the span); error-controlled: min(Delta_max, 1% of the span))")->check(CLI::NonNegativeNumber);
   app->add_option("--t-max", t.t_max, "latest training time (default: last snapshot)")->check(CLI::NonNegativeNumber);
   app->add_option("--holdout-every", t.holdout_every, "hold out every k-th path for evaluation (0: none)")->capture_default_str();
   app->add_option("--hidden", t.hidden, "hidden widths, e.g. 128,128")->delimiter(',')->capture_default_str();
@@ -276,10 +290,10 @@ int run_train(const TrainOptions& given) {
                 out.curve.empty() ? 0.0 : out.curve.back().loss, out.heldout_ism);
     if (out.schedule.kind == "auto" && !out.schedule.delta.empty()) {
       const double base = out.schedule.base_delta > 0 ? out.schedule.base_delta : out.schedule.delta.back();
-      std::printf("scorefit: local step Delta = %.4g (schedule auto: 16%% of the noisy coordinates' relaxation time %.4g, at most 4%% of the training span)",
-                  base, out.schedule.relaxation);
+      std::printf("scorefit: local step Delta = %.4g (schedule auto, relaxation time %.4g: %s)", base, out.schedule.relaxation,
+                  auto_schedule_rule().c_str());
       if (out.schedule.delta.back() > base * (1 + 1e-12))
-        std::printf(", growing as 10%% of the time since the first snapshot to %.4g at t = %.4g", out.schedule.delta.back(), out.schedule.t.back());
+        std::printf(", growing to %.4g at t = %.4g", out.schedule.delta.back(), out.schedule.t.back());
       std::printf("; --delta D fixes it\n");
     }
     if (!out.ism_coordinates.empty())
