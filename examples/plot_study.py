@@ -126,8 +126,13 @@ def draw(report):
                 g = next(iter(seeds.values()))
                 fs = g["flow_samples_last"][()]
                 out = int(np.sum(np.any((fs < lo) | (fs > hi), axis=1)))
+                # samples that left the ensemble's range were dropped by compare (flow_outside_fraction)
+                dropped = float(g["flow_outside_fraction"][-1]) if "flow_outside_fraction" in g else 0.0
+                note = [f"{out} outside the frame"] if out else []
+                if dropped > 0:
+                    note.append(f"{100 * dropped:.2g} % left the range, dropped")
                 ax[1, 1].scatter(fs[:, 0], fs[:, 1], s=2, color=colours[obj], alpha=0.3,
-                                 label=f"{obj} flow" + (f" ({out} outside the frame)" if out else ""))
+                                 label=f"{obj} flow" + (f" ({'; '.join(note)})" if note else ""))
             ax[1, 1].set(xlabel="y0", ylabel="y1", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
         ax[1, 1].set_title(f"probability-flow samples vs SDE at t = {times[-1]:g}")
         ax[1, 1].legend()

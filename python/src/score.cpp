@@ -264,6 +264,7 @@ py::dict study_dict(const eval::StudyResult& r) {
     d["sliced_w1_floor"] = vec(swf);
     d["energy_distance"] = vec(ed);
     d["energy_distance_floor"] = vec(edf);
+    d["flow_outside_fraction"] = vec(x.flow_outside);
     d["reverse_sliced_w1"] = x.reverse.sliced_w1.value;
     d["reverse_sliced_w1_floor"] = x.reverse.sliced_w1.floor;
     runs.append(d);

@@ -118,4 +118,63 @@ TEST_CASE("probability flow: bad input is rejected with a clear error") {
   CHECK_THROWS_AS(integrate_probability_flow(m, score, y0, {0.0, 1.0}, o), ConfigError);
 }
 
+TEST_CASE("probability flow: SampleRange is the ensemble's range padded by a share of its width") {
+  Eigen::MatrixXd ens(3, 2);
+  ens << 0.0, -1.0,  //
+      2.0, 1.0,      //
+      1.0, 0.0;
+  const SampleRange r = SampleRange::of(ens, 0.25);  // x in [-0.5, 2.5], y in [-1.5, 1.5]
+  CHECK(r.lo(0) == -0.5);
+  CHECK(r.hi(0) == 2.5);
+  CHECK(r.lo(1) == -1.5);
+  CHECK(r.hi(1) == 1.5);
+  Eigen::MatrixXd y(5, 2);
+  y << 2.5, 1.5,          // on the corner: inside
+      2.6, 0.0,           // x above
+      0.0, -1.6,          // y below
+      std::nan(""), 0.0,  // not finite
+      1.0, 1.0;
+  CHECK(r.rows_inside(y) == std::vector<Eigen::Index>{0, 4});
+  CHECK(r.contains(y, 0));
+  CHECK_FALSE(r.contains(y, 3));
+  CHECK_THROWS_AS(SampleRange::of(ens, -0.1), ConfigError);
+  CHECK_THROWS_AS(SampleRange::of(Eigen::MatrixXd(0, 2)), ConfigError);
+  CHECK_THROWS_AS(r.rows_inside(Eigen::MatrixXd::Zero(2, 3)), ConfigError);
+}
+
+TEST_CASE("probability flow in range: samples that leave a time's range are dropped from then on, the rest flow on") {
+  models::OU1 m;
+  const GaussianLaw<1> p0{Vec<double, 1>(0.0), Mat<double, 1, 1>(1.0)};
+  eval_test::OuExactScore<1> score{m, p0};
+  Eigen::MatrixXd y0 = eval_test::gaussian_samples(400, p0, 7);
+  y0(5, 0) = std::nan("");  // not finite at the start: dropped at times[0]
+  Eigen::MatrixXd wide(2, 1), narrow(2, 1);
+  wide << -100.0, 100.0;
+  narrow << -0.5, 0.5;  // padded 5 %: [-0.55, 0.55]
+  const std::vector<double> times{0.0, 0.5, 1.0};
+  const std::vector<SampleRange> ranges{SampleRange::of(wide), SampleRange::of(narrow), SampleRange::of(wide)};
+  const FlowInRange f = integrate_probability_flow_in_range(m, score, y0, times, ranges);
+  REQUIRE(f.states.size() == 3);
+  REQUIRE(f.outside_fraction.size() == 3);
+  CHECK(f.states[0].rows() == 399);
+  CHECK(f.outside_fraction[0] == doctest::Approx(1.0 / 400));
+  // expected at t = 0.5: the finite starts flowed alone (the same call), then cut to [-0.55, 0.55]
+  std::vector<Eigen::Index> finite;
+  for (Eigen::Index i = 0; i < y0.rows(); ++i)
+    if (i != 5) finite.push_back(i);
+  const Eigen::MatrixXd y_half = integrate_probability_flow(m, score, y0(finite, Eigen::all).eval(), {0.0, 0.5}).states.back();
+  std::vector<Eigen::Index> kept;
+  for (Eigen::Index i = 0; i < y_half.rows(); ++i)
+    if (std::abs(y_half(i, 0)) <= 0.55) kept.push_back(i);
+  REQUIRE(kept.size() > 50);
+  REQUIRE(kept.size() < 350);  // the cut bites
+  CHECK(f.states[1].rows() == static_cast<Eigen::Index>(kept.size()));
+  CHECK(f.states[1] == y_half(kept, Eigen::all));
+  CHECK(f.outside_fraction[1] == doctest::Approx(1.0 - double(kept.size()) / 400));
+  CHECK(f.outside_fraction[2] == f.outside_fraction[1]);  // the wide range drops nobody more
+  const Eigen::MatrixXd y_one = integrate_probability_flow(m, score, f.states[1], {0.5, 1.0}).states.back();
+  CHECK(f.states[2] == y_one);
+  CHECK_THROWS_AS(integrate_probability_flow_in_range(m, score, y0, times, {ranges[0]}), ConfigError);
+}
+
 }  // namespace eval_probability_flow_test

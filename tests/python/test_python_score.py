@@ -170,6 +170,8 @@ def test_physics_and_compare_from_python(data, tmp_path):
                        output=tmp_path / "study.h5", **SETTINGS)
     assert len(study["runs"]) == 1 and study["runs"][0]["objective"] == "local-dsm"
     assert study["has_reference"] and study["runs"][0]["score_error"].shape == (2,)
+    out_frac = study["runs"][0]["flow_outside_fraction"]  # flow samples dropped for leaving the range
+    assert out_frac.shape == (2,) and out_frac[0] == 0 and np.all((out_frac >= 0) & (out_frac <= 1))
     assert (tmp_path / "study.csv").exists() and (tmp_path / "study.md").exists()
 
 

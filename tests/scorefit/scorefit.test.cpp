@@ -154,6 +154,10 @@ TEST_CASE("scorefit compare writes the HDF5 report, CSV and Markdown with every 
     for (double x : e) CHECK(x < 0.5);
     CHECK(g.read_array<double>("sliced_w1").data.size() == 3);
     CHECK(g.read_array<double>("sliced_w1_floor").data[0] > 0);
+    const auto outside = g.read_array<double>("flow_outside_fraction").data;  // flow samples dropped out of range
+    REQUIRE(outside.size() == 3);
+    CHECK(outside[0] == 0);  // the start: held-out SDE samples, inside by construction
+    for (double x : outside) CHECK((x >= 0 && x <= 1));
     CHECK(g.has_group("accuracy_trace"));
     CHECK(g.has_group("reverse_sde"));
     CHECK(g.attr_double("time_to_accuracy") > 0);  // 0.5 is reached
@@ -165,6 +169,11 @@ TEST_CASE("scorefit compare writes the HDF5 report, CSV and Markdown with every 
   std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
   CHECK(text.find("| local-dsm |") != std::string::npos);
   CHECK(text.find("| dsm |") != std::string::npos);
+  CHECK(text.find("last time (samples out of range)") != std::string::npos);
+  std::ifstream csv(tmp.path / "study.csv");
+  std::string header;
+  std::getline(csv, header);
+  CHECK(header.ends_with(",heldout_ism,flow_outside_fraction"));
   CHECK_THROWS_WITH_AS(scorefit::run_compare(c), doctest::Contains("--force"), IoError);
 }
 

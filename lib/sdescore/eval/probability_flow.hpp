@@ -219,4 +219,71 @@ FlowResult integrate_probability_flow_with_density(const M& m, F&& score, J&& sc
   return detail::probability_flow_impl(m, score, jp, y_start, &logp_start, times, opts);
 }
 
+/// Where a flow sample may be at one output time: every coordinate inside an ensemble's
+/// [min, max] widened by pad x (max - min) on each side. A sample that has left it has entered a
+/// region the score was never trained on; its velocity there is an extrapolation, and the
+/// ODE's adaptive steps would follow it, slowing the whole ensemble.
+struct SampleRange {
+  Eigen::RowVectorXd lo, hi;
+
+  /// The range of `ensemble` (n x d, n >= 1) padded by `pad` (>= 0) of its width per coordinate.
+  static SampleRange of(const Eigen::MatrixXd& ensemble, double pad = 0.05) {
+    if (ensemble.rows() < 1) throw ConfigError("SampleRange: the ensemble has no samples");
+    require_non_negative("SampleRange: pad", pad);
+    SampleRange r;
+    r.lo = ensemble.colwise().minCoeff();
+    r.hi = ensemble.colwise().maxCoeff();
+    const Eigen::RowVectorXd w = pad * (r.hi - r.lo);
+    r.lo -= w;
+    r.hi += w;
+    return r;
+  }
+  /// Row i of y is finite and inside.
+  bool contains(const Eigen::MatrixXd& y, Eigen::Index i) const {
+    return y.row(i).allFinite() && (y.row(i).array() >= lo.array()).all() && (y.row(i).array() <= hi.array()).all();
+  }
+  /// The rows of y that are finite and inside, in order.
+  std::vector<Eigen::Index> rows_inside(const Eigen::MatrixXd& y) const {
+    if (y.cols() != lo.size())
+      throw ConfigError("SampleRange: samples have " + std::to_string(y.cols()) + " coordinates, the range " + std::to_string(lo.size()));
+    std::vector<Eigen::Index> in;
+    for (Eigen::Index i = 0; i < y.rows(); ++i)
+      if (contains(y, i)) in.push_back(i);
+    return in;
+  }
+};
+
+/// The probability flow restricted to a range per output time.
+struct FlowInRange {
+  std::vector<double> times;
+  std::vector<Eigen::MatrixXd> states;     ///< per output time, the samples still in range (rows in start order)
+  std::vector<double> outside_fraction;    ///< per output time, the fraction of y_start dropped by then
+};
+
+/// As integrate_probability_flow, from one output time to the next, dropping at each output time
+/// i (the start included) the samples outside ranges[i] or not finite, from then on: a sample
+/// that runs away cannot dominate a sample metric or stall the integration of the others, and
+/// the fraction dropped is reported next to the metrics (docs/evaluation.md 2).
+template <SdeModel M, BatchScore F>
+FlowInRange integrate_probability_flow_in_range(const M& m, F&& score, const Eigen::MatrixXd& y_start,
+                                                const std::vector<double>& times, const std::vector<SampleRange>& ranges,
+                                                const FlowOptions& opts = {}) {
+  detail::check_times(times);
+  if (ranges.size() != times.size())
+    throw ConfigError("integrate_probability_flow_in_range: " + std::to_string(ranges.size()) + " ranges for " +
+                      std::to_string(times.size()) + " output times: give one per time");
+  FlowInRange r;
+  r.times = times;
+  Eigen::MatrixXd y = y_start;
+  const double n0 = static_cast<double>(std::max<Eigen::Index>(1, y_start.rows()));
+  for (std::size_t i = 0; i < times.size(); ++i) {
+    if (i > 0 && y.rows() > 0) y = integrate_probability_flow(m, score, y, {times[i - 1], times[i]}, opts).states.back();
+    const auto in = ranges[i].rows_inside(y);
+    if (static_cast<Eigen::Index>(in.size()) < y.rows()) y = y(in, Eigen::all).eval();
+    r.states.push_back(y);
+    r.outside_fraction.push_back(1.0 - static_cast<double>(y.rows()) / n0);
+  }
+  return r;
+}
+
 }  // namespace sdescore::eval

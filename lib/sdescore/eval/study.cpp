@@ -83,6 +83,9 @@ void write_run(io::Group g, const StudyRun& r, const std::vector<double>& times,
     metric("covariance_error", [](const auto& m) { return m.covariance_error; });
     metric("kurtosis_error", [](const auto& m) { return m.kurtosis_error; });
   }
+  if (!r.flow_outside.empty()) {
+    g.write_array("flow_outside_fraction", std::span<const double>(r.flow_outside), {r.flow_outside.size()}, {"time"});
+  }
   {
     std::vector<std::int64_t> st;
     std::vector<double> loss, secs;
@@ -171,7 +174,7 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
     std::ofstream csv(tmp);
     csv << "objective,seed,time,score_error,diffusion_score_error,energy_distance,energy_floor,sliced_w1,sliced_w1_floor,"
            "mean_error,mean_floor,covariance_error,covariance_floor,kurtosis_error,kurtosis_floor,train_seconds,"
-           "time_to_accuracy,heldout_ism\n";
+           "time_to_accuracy,heldout_ism,flow_outside_fraction\n";
     for (const auto& r : res.runs)
       for (std::size_t i = 0; i < times.size(); ++i) {
         const auto& m = r.metrics[i];
@@ -179,7 +182,8 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
             << (res.has_reference ? r.ds_error[i] : NAN) << ',' << m.energy.value << ',' << m.energy.floor << ',' << m.sliced_w1.value
             << ',' << m.sliced_w1.floor << ',' << m.mean_error.value << ',' << m.mean_error.floor << ','
             << m.covariance_error.value << ',' << m.covariance_error.floor << ',' << m.kurtosis_error.value << ','
-            << m.kurtosis_error.floor << ',' << r.train_seconds << ',' << r.time_to_accuracy << ',' << r.heldout_ism << '\n';
+            << m.kurtosis_error.floor << ',' << r.train_seconds << ',' << r.time_to_accuracy << ',' << r.heldout_ism << ','
+            << (i < r.flow_outside.size() ? r.flow_outside[i] : NAN) << '\n';
       }
     csv.close();
     std::filesystem::rename(tmp, csv_path);
@@ -192,7 +196,7 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
     for (std::size_t i = 0; i < times.size(); ++i) md << (i ? ", " : "") << times[i];
     md << ". Steps per fit: " << res.steps << ". Seeds: " << opt.seeds.size() << ".\n\n";
     md << "| objective | score error (rms over times) | D s error | time to " << opt.threshold
-       << " [s] | train time [s] | held-out ISM | flow: energy distance (floor), last time | flow: sliced W1 / floor, last time | reverse SDE: sliced W1 / floor, first time |\n";
+       << " [s] | train time [s] | held-out ISM | flow: energy distance (floor), last time | flow: sliced W1 / floor, last time (samples out of range) | reverse SDE: sliced W1 / floor, first time |\n";
     md << "|---|---|---|---|---|---|---|---|---|\n";
     std::vector<std::string> names;
     for (const auto& r : res.runs)
@@ -206,8 +210,15 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
       std::snprintf(buf, sizeof buf, "%.4g ± %.2g", m, s);
       return std::string(buf);
     };
+    auto percent = [](const std::vector<double>& v) {  // mean over the runs of the share of flow samples out of range
+      double m = 0;
+      for (double x : v) m += x / v.size();
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2g %%", 100 * m);
+      return std::string(buf);
+    };
     for (const auto& n : names) {
-      std::vector<double> e, de, tta, ts, ism, ed, edf, sw, rsw;
+      std::vector<double> e, de, tta, ts, ism, ed, edf, sw, rsw, out;
       int reached = 0, total = 0;
       for (const auto& r : res.runs)
         if (r.objective == n) {
@@ -223,15 +234,18 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
           ed.push_back(r.metrics.back().energy.value);
           edf.push_back(r.metrics.back().energy.floor);
           sw.push_back(r.metrics.back().sliced_w1.ratio());
+          out.push_back(r.flow_outside.empty() ? NAN : r.flow_outside.back());
           rsw.push_back(r.reverse.sliced_w1.ratio());
         }
       md << "| " << n << " | " << (res.has_reference ? ms(e) : "n/a") << " | " << (res.has_reference ? ms(de) : "n/a") << " | "
          << (tta.empty() ? "not reached" : ms(tta)) << " (" << reached << "/" << total << ") | " << ms(ts) << " | " << ms(ism)
-         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " | " << ms(rsw) << " |\n";
+         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " (" << percent(out) << ") | " << ms(rsw) << " |\n";
     }
     md << "\nScore errors are sqrt(E|s - s_ref|^2 / E|s_ref|^2) under p_t against a Fokker-Planck reference. Sample\n"
           "metrics push held-out p_t samples at the first evaluation time along the learned probability flow and compare\n"
-          "them with an independent held-out SDE half-ensemble; the floor compares the two SDE halves. A ratio near 1\n"
+          "them with an independent held-out SDE half-ensemble; the floor compares the two SDE halves. Flow samples that\n"
+          "leave the SDE ensemble's range (padded 5 %) are dropped from then on; the share dropped by the last time is given\n"
+          "in parentheses. A ratio near 1\n"
           "means the flow samples are as close to the SDE marginal as a second SDE ensemble is. The energy distance is the\n"
           "unbiased U-statistic, so for equal laws it scatters around 0 and can be negative: compare it with its floor.\n"
           "The reverse SDE generates from held-out samples at the last time back to the first evaluation time.\n";

@@ -7,7 +7,8 @@
 //     snapshot; errors weighted by the reference density;
 //   - samples pushed along the learned probability flow against held-out SDE samples, by energy
 //     distance, sliced W1 and moment errors, each with its noise floor (the held-out paths split
-//     into two independent halves, compared the same way);
+//     into two independent halves, compared the same way); flow samples that leave the
+//     ensemble's range (padded 5 %) are dropped and their fraction reported;
 //   - generation by the reverse-time SDE; the held-out ISM value; training wall time and
 //     time-to-accuracy (training seconds until the score error first drops below a threshold,
 //     evaluation time not counted).
@@ -43,12 +44,13 @@ struct StudyRun {
   std::string objective;
   unsigned long seed = 0;
   std::vector<double> score_error, ds_error;            ///< per evaluation time (with a reference)
-  std::vector<SampleMetricsWithFloor> metrics;          ///< flow samples vs held-out SDE, per time
+  std::vector<SampleMetricsWithFloor> metrics;          ///< flow samples (those in range) vs held-out SDE, per time
+  std::vector<double> flow_outside;                     ///< per time, the fraction of flow samples that left the ensemble's range (dropped)
   std::vector<long> acc_step;                           ///< accuracy trace
   std::vector<double> acc_seconds, acc_error;
   std::vector<score::LossPoint> curve;
   double train_seconds = 0, time_to_accuracy = -1, heldout_ism = 0, final_error = -1, final_ds_error = -1;
-  Eigen::MatrixXd flow_last;                            ///< flow samples at the last time
+  Eigen::MatrixXd flow_last;                            ///< flow samples at the last time (those in range)
   SampleMetricsWithFloor reverse{};                     ///< reverse-SDE samples at the first time
   Eigen::MatrixXd reverse_first;
   std::vector<Eigen::MatrixXd> score_on_grid;           ///< per time, reference cells x d

@@ -124,14 +124,10 @@ PhysicsResult compute_physics_dim(const AdditiveModel<D, N>& model, const score:
         logp = step.log_density.back();
       }
       poll();
-      const Eigen::MatrixXd& all = data.states[snaps[i]];
-      const Eigen::RowVectorXd lo = all.colwise().minCoeff(), hi = all.colwise().maxCoeff();
-      const Eigen::RowVectorXd pad = 0.05 * (hi - lo);
+      const SampleRange range = SampleRange::of(data.states[snaps[i]]);
       std::vector<Eigen::Index> in;
       for (Eigen::Index k = 0; k < Y.rows(); ++k)
-        if (Y.row(k).allFinite() && std::isfinite(logp(k)) &&
-            !((Y.row(k).array() < (lo - pad).array()) || (Y.row(k).array() > (hi + pad).array())).any())
-          in.push_back(k);
+        if (std::isfinite(logp(k)) && range.contains(Y, k)) in.push_back(k);
       Eigen::MatrixXd Yin(static_cast<Eigen::Index>(in.size()), D);
       Eigen::VectorXd Lin(static_cast<Eigen::Index>(in.size()));
       for (std::size_t k = 0; k < in.size(); ++k) {

@@ -183,6 +183,8 @@ StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& 
                    " variables: no Fokker-Planck reference (1D and 2D only), so no score errors or time to accuracy; "
                    "the objectives are ranked by held-out ISM and the flow and reverse-SDE sample metrics");
   poll();
+  std::vector<SampleRange> ranges;  // where flow samples may be: each time's whole ensemble, padded 5 %
+  for (int k : snap_idx) ranges.push_back(SampleRange::of(data.states[k]));
   out.sde_half_a_last = take(A, snap_idx.back(), nflow);
   out.sde_half_b_last = take(B, snap_idx.back(), nflow);
   const int threads = o.train.threads;
@@ -251,15 +253,19 @@ StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& 
       const double nan = std::numeric_limits<double>::quiet_NaN();
       const SampleMetricsWithFloor nan_metrics{{nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}, {nan, nan}};
       try {
-        const auto flow = times.size() > 1 ? integrate_probability_flow(model, batch_score, y0, times, flo) : FlowResult{};
-        for (std::size_t i = 0; i < times.size(); ++i) {
-          const Eigen::MatrixXd cand = times.size() > 1 ? flow.states[i] : y0;
-          r.metrics.push_back(compare_samples_with_floor(cand, take(B, snap_idx[i], nflow), take(A, snap_idx[i], nflow)));
-        }
-        r.flow_last = times.size() > 1 ? flow.states.back() : y0;
+        // samples that leave the ensemble's range (physics' rule) are dropped and counted, so
+        // that one runaway of nflow cannot dominate the metrics
+        const auto flow = integrate_probability_flow_in_range(model, batch_score, y0, times, ranges, flo);
+        for (std::size_t i = 0; i < times.size(); ++i)
+          r.metrics.push_back(flow.states[i].rows() >= 2
+                                  ? compare_samples_with_floor(flow.states[i], take(B, snap_idx[i], nflow), take(A, snap_idx[i], nflow))
+                                  : nan_metrics);
+        r.flow_outside = flow.outside_fraction;
+        r.flow_last = flow.states.back();
       } catch (const NumericalError& ex) {
         failed("the probability flow", ex);
         r.metrics.assign(times.size(), nan_metrics);
+        r.flow_outside.assign(times.size(), nan);
       }
       poll();
       // generation: the reverse-time SDE from held-out p_T samples (half A) back to the first
