@@ -21,14 +21,15 @@
 namespace sdescore::scorefit {
 
 namespace {
-/// The auto schedule's rule in words, from its defaults (score::ScheduleOptions): for --help and the run's report.
-std::string auto_schedule_rule() {
+/// The auto schedule's rule in words, from its defaults (score::ScheduleOptions) and the growth
+/// share in use: for --help and the run's report.
+std::string auto_schedule_rule(double growth = score::ScheduleOptions{}.auto_elapsed) {
   const score::ScheduleOptions d;
   char buf[256];
   std::snprintf(buf, sizeof buf,
                 "%g%% of the noisy coordinates' relaxation time, at most %g%% of the training span or, where larger, %g%% of the time since "
                 "the first snapshot",
-                100 * d.auto_ratio, 100 * d.auto_span, 100 * d.auto_elapsed);
+                100 * d.auto_ratio, 100 * d.auto_span, 100 * growth);
   return buf;
 }
 }  // namespace
@@ -48,6 +49,7 @@ void add_training_flags(CLI::App* app, score::TrainingConfig& t) {
   app->add_option("--delta", t.delta, "fixed schedule: the local step Delta (given without --schedule, selects the fixed schedule)")->capture_default_str();
   app->add_option("--delta-min", t.delta_min, "error-controlled: smallest Delta")->capture_default_str();
   app->add_option("--delta-max", t.delta_max, "error-controlled: largest Delta")->capture_default_str();
+  app->add_option("--auto-growth", t.auto_growth, "auto schedule: where the span cap binds, Delta grows to this share of the time since the first snapshot (0: off)")->capture_default_str();
   app->add_option("--tolerance", t.tolerance, "error-controlled: local error tolerance lambda")->capture_default_str();
   app->add_flag_callback("--no-ito-correction", [&t] { t.ito_correction = false; }, "use the first-order linearised mean");
   app->add_option("--t-min", t.t_min, "earliest training time (default: first snapshot + min(2.5 Delta, 2.5% of the span); error-controlled: min(Delta_max, 1% of the span))")->check(CLI::NonNegativeNumber);
@@ -291,7 +293,7 @@ int run_train(const TrainOptions& given) {
     if (out.schedule.kind == "auto" && !out.schedule.delta.empty()) {
       const double base = out.schedule.base_delta > 0 ? out.schedule.base_delta : out.schedule.delta.back();
       std::printf("scorefit: local step Delta = %.4g (schedule auto, relaxation time %.4g: %s)", base, out.schedule.relaxation,
-                  auto_schedule_rule().c_str());
+                  auto_schedule_rule(o.auto_growth).c_str());
       if (out.schedule.delta.back() > base * (1 + 1e-12))
         std::printf(", growing to %.4g at t = %.4g", out.schedule.delta.back(), out.schedule.t.back());
       std::printf("; --delta D fixes it\n");

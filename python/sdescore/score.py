@@ -10,7 +10,7 @@ eval/physics_report.hpp, eval/study.hpp): the same data, seed and settings give 
 weights as ``scorefit train``. Training settings are keyword arguments named as in the score
 model file (``sd.training_defaults()`` lists them with the library's defaults): batch, groups,
 pool_size, pools, reference_size, antithetic, weight, schedule, delta, delta_min, delta_max,
-tolerance, ito_corrected_mean, t_min, t_max, holdout_every, hidden, activation,
+auto_growth, tolerance, ito_corrected_mean, t_min, t_max, holdout_every, hidden, activation,
 time_frequencies, lr, lr_final, warmup, clip, ema, probes, probe_kind.
 
 Errors: ``ValueError`` for bad input (naming the value and what is valid), ``OSError`` for files,

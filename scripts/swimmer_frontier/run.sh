@@ -2,7 +2,7 @@
 # Case 2 of docs/results.md (the hypoelliptic active swimmer): ensemble, Fokker-Planck references
 # at two resolutions, one training run per variant, errors of s and D s against the finer one.
 # usage: [SEED=k] [NX=400 NV=300] scripts/swimmer_frontier/run.sh OUTDIR SIGMA0 STEPS [variants...]
-# A variant is NAME:OBJECTIVE:R:DELTA[:STEPS]; DELTA 'auto' runs the default schedule (auto). Runs are niced; training uses 1 thread each.
+# A variant is NAME:OBJECTIVE:R:DELTA[:STEPS]; DELTA 'auto' runs the default schedule (auto), 'autoG' auto with --auto-growth G. Runs are niced; training uses 1 thread each.
 # NX x NV is the reference the errors are taken against (also solved at NX/2 x NV/2 for its
 # self-check); NX=800 NV=600 is session 11's (~11 min, ~1.6 GB per SIGMA0). A model already in
 # OUTDIR is not retrained, so the same models can be scored against several references. Each
@@ -33,7 +33,11 @@ for v in "${variants[@]}"; do
   IFS=: read -r name obj R delta st <<<"$v"
   st=${st:-$steps}
   m="$out/${name}_s${s0}_seed$seed.h5"
-  if [ "$delta" = auto ]; then sched=(--schedule auto); else sched=(--schedule fixed --delta "$delta"); fi
+  case $delta in
+    auto) sched=(--schedule auto) ;;
+    auto*) sched=(--schedule auto --auto-growth "${delta#auto}") ;;  # e.g. auto0.05
+    *) sched=(--schedule fixed --delta "$delta") ;;
+  esac
   [ -f "$m" ] || nice -n 10 /usr/bin/time -f "%U %S" -o "${m%.h5}.time" $B/scorefit/scorefit train --data "$data" --objective "$obj" --steps "$st" --pool-size 256 -R "$R" \
     "${sched[@]}" --t-min 0.5 --seed "$seed" --threads 1 -q --force -o "$m"
   nice -n 10 $B/scorefit/scorefit grid --model "$m" --times 1,3,5 --lo "$lo" --hi "$hi" --n "$NX,$NV" --force -o "${m%.h5}_grid${NX}x${NV}.h5"

@@ -62,6 +62,7 @@ TEST_CASE("TrainingConfig: the defaults are the library's, and config -> FitOpti
   CHECK(c.holdout_every == fo.holdout_every);
   // the delta_max the CLI documented (docs/cli.md) and the library now agree
   CHECK(c.delta_max == 0.05);
+  CHECK(c.auto_growth == fo.schedule.auto_elapsed);
 
   TrainingConfig x;
   x.objective = "ism-hutchinson";
@@ -75,6 +76,7 @@ TEST_CASE("TrainingConfig: the defaults are the library's, and config -> FitOpti
   x.delta = 0.03;
   x.delta_min = 2e-3;
   x.delta_max = 0.2;
+  x.auto_growth = 0.15;
   x.ito_correction = false;
   x.t_min = 0.25;
   x.t_max = 1.5;
@@ -104,6 +106,10 @@ TEST_CASE("TrainingConfig: the defaults are the library's, and config -> FitOpti
   num.erase("delta_max");
   CHECK_THROWS_WITH_AS(TrainingConfig::from_settings(num, x.text_settings(), x.hidden, 1, 0, 1, "file f.h5"),
                        doctest::Contains("file f.h5 lacks the training setting 'delta_max'"), IoError);
+  // auto_growth became a setting in session 14: a file without it reads as 0 (what ran is its saved schedule)
+  num = x.numeric_settings();
+  num.erase("auto_growth");
+  CHECK(TrainingConfig::from_settings(num, x.text_settings(), x.hidden, 1, 0, 1, "file f.h5").auto_growth == 0);
 }
 
 TEST_CASE("TrainingConfig::set names each setting as the file does and refuses unknown names and wrong types") {
@@ -113,6 +119,9 @@ TEST_CASE("TrainingConfig::set names each setting as the file does and refuses u
   c.set("objective", std::string("ism"));
   c.set("hidden", std::vector<int>{32});
   c.set("ito_corrected_mean", 0.0);
+  c.set("auto_growth", 0.2);
+  CHECK(c.auto_growth == 0.2);
+  CHECK(c.fit_options().schedule.auto_elapsed == 0.2);
   CHECK(c.delta_max == 0.07);
   CHECK(c.n_pools == 16);
   CHECK(c.objective == "ism");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 namespace sdescore::score {
 
@@ -22,6 +23,7 @@ void numeric_fields(C& c, F&& f) {
   f("delta_min", c.delta_min);
   f("delta_max", c.delta_max);
   f("tolerance", c.tolerance);
+  f("auto_growth", c.auto_growth);
   f("ito_corrected_mean", c.ito_correction);
   f("holdout_every", c.holdout_every);
   f("lr", c.lr);
@@ -81,6 +83,7 @@ TrainingConfig::TrainingConfig(const FitOptions& fo)
       delta_min(fo.schedule.delta_min),
       delta_max(fo.schedule.delta_max),
       tolerance(fo.schedule.tolerance),
+      auto_growth(fo.schedule.auto_elapsed),
       ito_correction(fo.lin.ito_corrected_mean),
       t_min(fo.t_min),
       t_max(fo.t_max),
@@ -115,6 +118,7 @@ FitOptions TrainingConfig::fit_options() const {
   fo.schedule.delta_min = delta_min;
   fo.schedule.delta_max = delta_max;
   fo.schedule.tolerance = tolerance;
+  fo.schedule.auto_elapsed = auto_growth;
   fo.schedule.lin = fo.lin;
   fo.t_min = t_min;
   fo.t_max = t_max;
@@ -153,6 +157,10 @@ TrainingConfig TrainingConfig::from_settings(const std::map<std::string, double>
   };
   numeric_fields(c, [&](const char* k, auto& v) {
     const auto it = num.find(k);
+    if (it == num.end() && std::string_view(k) == "auto_growth") {  // files before it was a setting; what ran is their saved schedule
+      assign_number(k, v, 0.0);
+      return;
+    }
     if (it == num.end()) throw missing(k);
     assign_number(k, v, it->second);
   });

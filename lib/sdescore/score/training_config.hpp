@@ -22,6 +22,7 @@ struct TrainingConfig {
   std::string weight;                 ///< covariance | scalar | none
   std::string schedule;               ///< auto | fixed | error-controlled
   double delta = 0, delta_min = 0, delta_max = 0, tolerance = 0;
+  double auto_growth = 0;             ///< auto: Delta grows to this share of the time since the first snapshot (0: off)
   bool ito_correction = true;         ///< Ito-corrected linearised mean
   double t_min = -1, t_max = -1;      ///< < 0: default_training_range
   int holdout_every = 0;              ///< score/holdout.hpp
