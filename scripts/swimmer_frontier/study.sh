@@ -7,7 +7,8 @@
 # usage: [SIGMAS="1 0.5"] scripts/swimmer_frontier/study.sh OUTDIR [PHASE...]
 #   PHASE: refs (references + refinement), train (models + errors), dt (time-step check at 400 x 300:
 #   dt 0.005 against DT_CHECK, default 0.001; ~5x a 400 x 300 run), xonly (x-only refinement: 800 x 300 against 400 x 300, and
-#   1600 x 600 against 800 x 600, ~22 min, ~3.2 GB per sigma0). Default: refs train.
+#   1600 x 600 against 800 x 600, ~40 min, ~4 GB per sigma0), x3200 (3200 x 600 against 1600 x 600,
+#   ~1.5 h, ~8 GB per sigma0). Default: refs train.
 # One chain per sigma0, the chains side by side (each runs one single-threaded heavy process at a
 # time; the ensemble simulation uses 2 threads). Everything is niced; what exists is not redone, so
 # an interrupted study resumes. Outputs: OUTDIR/refine_s<s0>*.txt, OUTDIR/err_s<s0>_<variant>_seed<k>_<NX>x<NV>.txt,
@@ -56,6 +57,10 @@ chain() {
         ref "$s0" 800 600; ref "$s0" 1600 600
         /usr/bin/python3 $F/refine.py diff "$out/ref_s${s0}_800x600:800:600" "$out/ref_s${s0}_1600x600:1600:600" \
           >"$out/refine_s${s0}_xonly800.txt" ;;
+      x3200)
+        ref "$s0" 1600 600; ref "$s0" 3200 600
+        /usr/bin/python3 $F/refine.py diff "$out/ref_s${s0}_1600x600:1600:600" "$out/ref_s${s0}_3200x600:3200:600" \
+          >"$out/refine_s${s0}_xonly1600.txt" ;;
       *) echo "unknown phase $ph" >&2; exit 2 ;;
     esac
   done

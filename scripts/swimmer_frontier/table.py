@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Tables of study.sh's outputs in docs/results.md's markdown form: the references' CPU time and
 refinement, then per sigma0 and variant the errors of full s and D s at t = 1 / 3 / 5 as
-mean ± sd over the seeds found (sample sd, n - 1), against the 800 x 600 reference and (second
-table) the 400 x 300 one, and the training CPU time per run and per step.
+mean ± sd over the seeds found (sample sd, n - 1), against the 3200 x 600 and 1600 x 600
+references where models were scored on them (rescore.sh), the strict-bound verdicts against
+1600 x 600 and 800 x 600 (own errors measured by x-refinement), against the 800 x 600 reference
+and the 400 x 300 one, and the training CPU time per run and per step.
 
 usage: table.py OUTDIR
 """
@@ -22,6 +24,9 @@ VARIANTS = [  # name in study.sh, label, steps
     ("ldsm03", "local-DSM, Δ = 0.3 (13,000)", 13000),
     ("ldsmauto", "local-DSM, auto Δ, session 12 (0.18) (13,000)", 13000),
     ("ldsmauto13", "local-DSM, auto Δ, default since session 13 (0.18 growing to 0.5) (13,000)", 13000),
+    ("ldsmg005", "local-DSM, auto Δ, growth 0.05 (0.18 growing to 0.25) (13,000)", 13000),
+    ("ldsmg015", "local-DSM, auto Δ, growth 0.15 (0.18 growing to 0.74) (13,000)", 13000),
+    ("ldsmg02", "local-DSM, auto Δ, growth 0.2 (0.18 growing to 0.99) (13,000)", 13000),
 ]
 SIGMAS = ["1", "0.5"]
 LINE = re.compile(r"^(\S+): full s ([\d.]+) / ([\d.]+) / ([\d.]+)\s+D s ([\d.]+) / ([\d.]+) / ([\d.]+)")
@@ -136,6 +141,53 @@ def resolution_table(out):
                 print(f"| {s0} | {label.split(' (')[0]} | {t} | {cols[0]} | {cols[1]} |")
 
 
+def own_error(out, s0, coarse, fine):
+    """{(t index, component): |coarse - fine| / |fine|} from refine_s<s0>_xonly<coarse NX>.txt: the
+    coarse reference's own error, measured by refining it in x (component 0: full s, 1: D s)."""
+    got = {}
+    try:
+        lines = open(f"{out}/refine_s{s0}_xonly{coarse.split('x')[0]}.txt").read().splitlines()
+    except OSError:
+        return got
+    for line in lines:
+        m = re.match(r"\s*t = (\d): full s ([\d.]+)\s+D s ([\d.]+)", line)
+        if m:
+            i = [1, 3, 5].index(int(m.group(1)))
+            got[(i, 0)], got[(i, 1)] = float(m.group(2)), float(m.group(3))
+    return got
+
+
+def strict_table(out, res, fine):
+    """The strict bound: margins (variant - ISM) against the `res` reference, whose own error eps
+    is measured by its x-refinement to `fine` (the reference's error in v and t was measured
+    negligible by comparison, docs/results.md). Resolved: |margin| > 2 SE + 2 eps (each mean may
+    be off by the reference's whole error, in opposite directions)."""
+    print(f"\nStrict bound against {res.replace('x', ' × ')} (eps: its own error, measured against {fine.replace('x', ' × ')}; "
+          "margin; 2 SE over seeds; 2 eps; verdict):\n")
+    print("| σ₀ | objective | t | full s | D s |")
+    print("|---|---|---|---|---|")
+    for s0 in SIGMAS:
+        eps = own_error(out, s0, res, fine)
+        if not eps:
+            continue
+        ism = errors(out, s0, "ism", res)
+        for v, label, _ in VARIANTS[1:]:
+            got = errors(out, s0, v, res)
+            seeds = sorted(set(got) & set(ism))
+            if len(seeds) < 2:
+                continue
+            for i, t in enumerate([1, 3, 5]):
+                cols = []
+                for c in range(2):
+                    a = [got[k][c][i] for k in seeds]
+                    b = [ism[k][c][i] for k in seeds]
+                    m = statistics.mean(a) - statistics.mean(b)
+                    se2 = 2 * math.sqrt(statistics.variance(a) / len(seeds) + statistics.variance(b) / len(seeds))
+                    verdict = "resolved" if abs(m) > se2 + 2 * eps[(i, c)] else "not resolved"
+                    cols.append(f"{m:+.3f}; {se2:.3f}; {2 * eps[(i, c)]:.3f}; {verdict}")
+                print(f"| {s0} | {label.split(' (')[0]} | {t} | {cols[0]} | {cols[1]} |")
+
+
 def cpu_table(out):
     print("\nTraining CPU time (user + sys, one thread, /usr/bin/time; mean over runs):\n")
     print("| σ₀ | objective | runs | CPU per run (s) | per step (ms) |")
@@ -171,6 +223,11 @@ def refs(out):
 def main():
     out = sys.argv[1]
     refs(out)
+    for res in ("3200x600", "1600x600"):
+        if glob.glob(f"{out}/err_s*_ism_seed*_{res}.txt"):
+            error_table(out, res)
+    strict_table(out, "1600x600", "3200x600")
+    strict_table(out, "800x600", "1600x600")
     error_table(out, "800x600")
     error_table(out, "400x300")
     shift_table(out)
