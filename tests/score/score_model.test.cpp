@@ -122,6 +122,9 @@ TEST_CASE("TrainingConfig::set names each setting as the file does and refuses u
   c.set("auto_growth", 0.2);
   CHECK(c.auto_growth == 0.2);
   CHECK(c.fit_options().schedule.auto_elapsed == 0.2);
+  c.set("auto_growth", -0.5);
+  CHECK_THROWS_WITH_AS(c.fit_options(), doctest::Contains("setting auto_growth = -0.5 is invalid: it must be >= 0"), ConfigError);
+  c.set("auto_growth", 0.1);
   CHECK(c.delta_max == 0.07);
   CHECK(c.n_pools == 16);
   CHECK(c.objective == "ism");

@@ -118,6 +118,9 @@ FitOptions TrainingConfig::fit_options() const {
   fo.schedule.delta_min = delta_min;
   fo.schedule.delta_max = delta_max;
   fo.schedule.tolerance = tolerance;
+  if (!(auto_growth >= 0))  // by its setting's name (ScheduleOptions::validate names the field)
+    throw ConfigError("setting auto_growth = " + detail::fmt_double(auto_growth) +
+                      " is invalid: it must be >= 0 (the share of the elapsed time Delta grows to; 0: no growth)");
   fo.schedule.auto_elapsed = auto_growth;
   fo.schedule.lin = fo.lin;
   fo.t_min = t_min;
