@@ -6,6 +6,7 @@
 # 1600 x 600 and 3200 x 600). Grids are deleted after scoring (3200 x 600: ~90 MB each).
 # usage: [SIGMAS="1 0.5"] scripts/swimmer_frontier/rescore.sh OUTDIR NX NV VARIANT...
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/../.."
 out=$1; NX=$2; NV=$3; shift 3
 lo="$(/usr/bin/python3 -c "print(f'{-4+4/$NX!r},{-5.5+5.5/$NV!r}')")"
@@ -13,8 +14,9 @@ hi="$(/usr/bin/python3 -c "print(f'{4-4/$NX!r},{5.5-5.5/$NV!r}')")"
 for s0 in ${SIGMAS:-1 0.5}; do
   [ -f "$out/ref_s${s0}_${NX}x${NV}_t5.bin" ] || { echo "rescore: no reference $out/ref_s${s0}_${NX}x${NV}" >&2; exit 2; }
   for v in "$@"; do
-    for seed in 1 2 3; do
-      m="$out/${v}_s${s0}_seed$seed.h5"
+    for m in "$out/${v}_s${s0}_seed"[0-9]*.h5; do  # every seed trained (not its grids)
+      case $m in *_grid*) continue ;; esac
+      seed=${m##*_seed}; seed=${seed%.h5}
       e="$out/err_s${s0}_${v}_seed${seed}_${NX}x${NV}.txt"
       [ -f "$m" ] && [ ! -s "$e" ] || continue
       g="${m%.h5}_grid${NX}x${NV}.h5"

@@ -24,6 +24,7 @@ VARIANTS = [  # name in study.sh, label, steps
     ("ldsm03", "local-DSM, Δ = 0.3 (13,000)", 13000),
     ("ldsmauto", "local-DSM, auto Δ, session 12 (0.18) (13,000)", 13000),
     ("ldsmauto13", "local-DSM, auto Δ, default since session 13 (0.18 growing to 0.5) (13,000)", 13000),
+    ("ldsmauto11", "local-DSM, auto Δ, default, 11,000 steps (equal CPU on a quiet machine) (11,000)", 11000),
     ("ldsmg005", "local-DSM, auto Δ, growth 0.05 (0.18 growing to 0.25) (13,000)", 13000),
     ("ldsmg015", "local-DSM, auto Δ, growth 0.15 (0.18 growing to 0.74) (13,000)", 13000),
     ("ldsmg02", "local-DSM, auto Δ, growth 0.2 (0.18 growing to 0.99) (13,000)", 13000),
