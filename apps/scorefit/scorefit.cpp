@@ -26,11 +26,14 @@ namespace {
 std::string auto_schedule_rule(double growth = score::ScheduleOptions{}.auto_elapsed) {
   const score::ScheduleOptions d;
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "%g%% of the noisy coordinates' relaxation time, at most %g%% of the training span or, where larger, %g%% of the time since "
-                "the first snapshot",
-                100 * d.auto_ratio, 100 * d.auto_span, 100 * growth);
-  return buf;
+  std::snprintf(buf, sizeof buf, "%g%% of the noisy coordinates' relaxation time, at most %g%% of the training span", 100 * d.auto_ratio,
+                100 * d.auto_span);
+  std::string rule = buf;
+  if (growth > 0) {  // --auto-growth 0: no growth, no clause
+    std::snprintf(buf, sizeof buf, " or, where larger, %g%% of the time since the first snapshot", 100 * growth);
+    rule += buf;
+  }
+  return rule;
 }
 }  // namespace
 
