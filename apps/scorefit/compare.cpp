@@ -40,6 +40,7 @@ int run_compare(const CompareOptions& o) {
   const eval::StudyResult res = eval::run_study(o, data, control);
   eval::write_study(res, o, o.output, o.force, o.data, o.command_line);
   if (!o.quiet) {
+    std::printf("compare: %s\n", eval::study_reference_summary(res, o).c_str());
     const auto [csv, md] = eval::study_summary_paths(o.output);
     std::printf("scorefit: wrote %s, %s, %s\n", o.output.c_str(), csv.c_str(), md.c_str());
   }

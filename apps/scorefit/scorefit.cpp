@@ -116,6 +116,13 @@ void setup(CLI::App& app, Options& opt) {
   cm->add_option("--eval-every", c.eval_every, "steps between accuracy checks")->capture_default_str();
   cm->add_option("--fp-cells", c.fp_cells, "Fokker-Planck cells per coordinate (default 1000 in 1D, 200 in 2D)")->delimiter(',');
   cm->add_option("--fp-dt", c.fp_dt, "Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)");
+  cm->add_option("--fp-advection", c.fp_advection,
+                 "Fokker-Planck flux in noiseless directions (hypoelliptic models): upwind3 (second order) or upwind1 "
+                 "(first order, diffusive)")
+      ->capture_default_str();
+  cm->add_flag("!--no-fp-check", c.fp_check,
+               "skip the reference's own error (by default the reference is solved again on half the cells and the "
+               "difference reported next to the score errors)");
   cm->add_option("--flow-samples", c.flow_samples, "samples pushed along the learned probability flow")->capture_default_str();
   cm->add_flag("--reverse-from-prior", c.reverse_from_prior, "start the reverse SDE from the model's stationary law (the prior)");
   cm->add_option("--reverse-steps", c.reverse_steps, "reverse-SDE steps for generation from p_T (0: skip)")->capture_default_str();

@@ -96,17 +96,20 @@ def physics(fit: ScoreFit, data=None, times=None, flow_samples: int = 2000, dens
 
 
 def compare(data, objectives=None, seeds=(1, 2, 3), eval_times=None, threshold: float = 0.05, eval_every: int = 500,
-            fp_cells=None, fp_dt: float = 0.0, flow_samples: int = 2000, reverse_from_prior: bool = False,
+            fp_cells=None, fp_dt: float = 0.0, fp_advection: str = "upwind3", fp_check: bool = True,
+            flow_samples: int = 2000, reverse_from_prior: bool = False,
             reverse_steps: int = 1000, steps: int | None = None, threads: int = 0, ensemble: str = "", output=None,
             force: bool = False, progress=None, **options) -> dict:
     """The objective study of ``scorefit compare``: one fit per objective and seed under the same settings,
     judged against a Fokker-Planck reference (1D/2D), held-out SDE samples (with noise floors), the reverse
     SDE and time-to-accuracy. Returns {time, runs: [...]} ; with ``output`` also writes the report (.h5,
-    .csv, .md). Training settings as for fit_score."""
+    .csv, .md). Training settings as for fit_score. ``fp_advection`` is the reference's flux in noiseless
+    directions ("upwind3" or "upwind1"); with ``fp_check`` the reference is solved again on half the cells and
+    the difference, its own error, is returned as reference_check_score_error / ..._diffusion_score_error."""
     study = {"objectives": None if objectives is None else list(objectives), "seeds": list(seeds),
              "eval_times": None if eval_times is None else list(eval_times), "threshold": threshold,
              "eval_every": eval_every, "fp_cells": None if fp_cells is None else list(fp_cells), "fp_dt": fp_dt,
-             "flow_samples": flow_samples, "reverse_from_prior": reverse_from_prior, "reverse_steps": reverse_steps}
+             "fp_advection": fp_advection, "fp_check": fp_check, "flow_samples": flow_samples, "reverse_from_prior": reverse_from_prior, "reverse_steps": reverse_steps}
     settings = dict(options)
     settings["threads"] = threads
     if steps is not None:

@@ -239,6 +239,13 @@ py::dict study_dict(const eval::StudyResult& r) {
   out["time"] = vec(r.times);
   out["steps"] = r.steps;
   out["has_reference"] = r.has_reference;
+  if (r.has_reference) {
+    out["reference_cells"] = r.ref_grid_cells;
+    if (!r.ref_check_error.empty()) {  // the reference's own error by refinement (half the cells)
+      out["reference_check_score_error"] = vec(r.ref_check_error);
+      out["reference_check_diffusion_score_error"] = vec(r.ref_check_ds_error);
+    }
+  }
   py::list runs;
   for (const auto& x : r.runs) {
     py::dict d;
@@ -454,6 +461,8 @@ void bind_score(py::module_& m) {
           else if (k == "eval_every") o.eval_every = v.cast<long>();
           else if (k == "fp_cells") o.fp_cells = v.cast<std::vector<int>>();
           else if (k == "fp_dt") o.fp_dt = v.cast<double>();
+          else if (k == "fp_advection") o.fp_advection = v.cast<std::string>();
+          else if (k == "fp_check") o.fp_check = v.cast<bool>();
           else if (k == "flow_samples") o.flow_samples = v.cast<int>();
           else if (k == "reverse_from_prior") o.reverse_from_prior = v.cast<bool>();
           else if (k == "reverse_steps") o.reverse_steps = v.cast<int>();

@@ -173,6 +173,15 @@ def test_physics_and_compare_from_python(data, tmp_path):
     out_frac = study["runs"][0]["flow_outside_fraction"]  # flow samples dropped for leaving the range
     assert out_frac.shape == (2,) and out_frac[0] == 0 and np.all((out_frac >= 0) & (out_frac <= 1))
     assert (tmp_path / "study.csv").exists() and (tmp_path / "study.md").exists()
+    check = study["reference_check_score_error"]  # the reference on 100 cells against 200: its own error
+    assert study["reference_cells"] == [200] and check.shape == (2,) and np.all((check > 0) & (check < 0.05))
+    quick = sd.compare(data, objectives=["local-dsm"], seeds=[1], steps=50, eval_times=[0.5, 1.0], eval_every=50,
+                       flow_samples=20, reverse_steps=0, fp_cells=[201], fp_check=False, threads=1, progress=False,
+                       **SETTINGS)
+    assert "reference_check_score_error" not in quick and quick["reference_cells"] == [201]
+    with pytest.raises(ValueError, match="fp_advection = 'upwind2' is not a Fokker-Planck advection flux: use upwind3 or upwind1"):
+        sd.compare(data, objectives=["local-dsm"], seeds=[1], steps=50, fp_advection="upwind2", threads=1, progress=False,
+                   **SETTINGS)
 
 
 def test_bad_input_raises_the_documented_exceptions(data, tmp_path):

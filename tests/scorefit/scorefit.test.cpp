@@ -163,6 +163,12 @@ TEST_CASE("scorefit compare writes the HDF5 report, CSV and Markdown with every 
     CHECK(g.attr_double("time_to_accuracy") > 0);  // 0.5 is reached
   }
   CHECK(r.read_array<double>("reference/density").shape[0] == 3);
+  // The reference's own error: the same solve on 500 cells against 1000. OU's SG scheme is second
+  // order (score error 1.1e-4 at 400 cells, docs/reference.md), so the difference is small but not 0.
+  const auto check = r.read_array<double>("reference/check_score_error").data;
+  REQUIRE(check.size() == 3);
+  for (double x : check) CHECK((x > 0 && x < 1e-2));
+  CHECK(r.read_array<double>("reference/grid_cells").data == std::vector<double>{1000});
   CHECK(fs::exists(tmp.path / "study.csv"));
   CHECK(fs::exists(tmp.path / "study.md"));
   std::ifstream md(tmp.path / "study.md");
@@ -170,10 +176,12 @@ TEST_CASE("scorefit compare writes the HDF5 report, CSV and Markdown with every 
   CHECK(text.find("| local-dsm |") != std::string::npos);
   CHECK(text.find("| dsm |") != std::string::npos);
   CHECK(text.find("last time (samples out of range)") != std::string::npos);
+  CHECK(text.find("Reference: Fokker-Planck on 1000 cells (upwind3 flux in noiseless directions). Its own error by "
+                  "refinement (the same solve on 500 cells) at t = 0.2, 0.6, 1: score ") != std::string::npos);
   std::ifstream csv(tmp.path / "study.csv");
   std::string header;
   std::getline(csv, header);
-  CHECK(header.ends_with(",heldout_ism,flow_outside_fraction"));
+  CHECK(header.ends_with(",heldout_ism,flow_outside_fraction,reference_check_score_error,reference_check_diffusion_score_error"));
   CHECK_THROWS_WITH_AS(scorefit::run_compare(c), doctest::Contains("--force"), IoError);
 }
 

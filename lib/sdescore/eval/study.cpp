@@ -23,6 +23,8 @@ void StudyOptions::validate() const {
   for (int c : fp_cells)
     if (c < 10) throw ConfigError("compare: Fokker-Planck cells = " + std::to_string(c) + " is invalid: give at least 10 per coordinate");
   if (fp_dt < 0) throw ConfigError("compare: fp_dt = " + sdescore::detail::fmt_double(fp_dt) + " must be >= 0 (0: default)");
+  if (fp_advection != "upwind1" && fp_advection != "upwind3")
+    throw ConfigError("compare: fp_advection = '" + fp_advection + "' is not a Fokker-Planck advection flux: use upwind3 or upwind1");
 }
 
 StudyResult run_study(const StudyOptions& opt, const score::TrainingData& data, const StudyControl& control) {
@@ -30,6 +32,37 @@ StudyResult run_study(const StudyOptions& opt, const score::TrainingData& data, 
   std::vector<app::ParamValue> params;
   for (const auto& [k, v] : data.info.model_parameters) params.push_back({k, v});
   return app::visit_model(data.info.model, params, [&](auto& model) { return run_study_for(model, opt, data, control); });
+}
+
+std::string study_reference_summary(const StudyResult& res, const StudyOptions& opt) {
+  if (!res.has_reference) return "No Fokker-Planck reference (1D and 2D models only): no score errors.";
+  auto cells = [](const std::vector<int>& c, int div) {
+    std::string s;
+    for (std::size_t d = 0; d < c.size(); ++d) s += (d ? " x " : "") + std::to_string(c[d] / div);
+    return s;
+  };
+  auto series = [](const std::vector<double>& v) {
+    std::string s;
+    char buf[32];
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "%.3g", v[i]);
+      s += (i ? " / " : "") + std::string(buf);
+    }
+    return s;
+  };
+  std::string s = "Reference: Fokker-Planck on " + cells(res.ref_grid_cells, 1) + " cells (" + opt.fp_advection +
+                  " flux in noiseless directions). ";
+  if (res.ref_check_error.empty())
+    return s + "Its own error was not measured (the refinement check is off or a cell count is odd).";
+  std::string ts;
+  char buf[32];
+  for (std::size_t i = 0; i < res.times.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%g", res.times[i]);
+    ts += (i ? ", " : "") + std::string(buf);
+  }
+  return s + "Its own error by refinement (the same solve on " + cells(res.ref_grid_cells, 2) + " cells) at t = " + ts +
+         ": score " + series(res.ref_check_error) + ", D s " + series(res.ref_check_ds_error) +
+         ". Differences between score errors smaller than these are not resolved by the reference.";
 }
 
 std::pair<std::filesystem::path, std::filesystem::path> study_summary_paths(const std::filesystem::path& output) {
@@ -159,6 +192,13 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
     }
     rg.write_array("density", std::span<const double>(dens), {times.size(), std::size_t(C.rows())}, {"time", "cell"});
     rg.write_array("score", std::span<const double>(sc), {times.size(), std::size_t(C.rows()), std::size_t(C.cols())}, {"time", "cell", "dim"});
+    std::vector<double> cells(res.ref_grid_cells.begin(), res.ref_grid_cells.end());
+    rg.write_array("grid_cells", std::span<const double>(cells), {cells.size()}, {"dim"});
+    rg.set_attr("advection", opt.fp_advection);
+    if (!res.ref_check_error.empty()) {  // the reference's own error by refinement (half the cells)
+      rg.write_array("check_score_error", std::span<const double>(res.ref_check_error), {times.size()}, {"time"});
+      rg.write_array("check_diffusion_score_error", std::span<const double>(res.ref_check_ds_error), {times.size()}, {"time"});
+    }
   }
   for (int h = 0; h < 2; ++h) {
     const Eigen::Matrix<double, -1, -1, Eigen::RowMajor> S = h == 0 ? res.sde_half_a_last : res.sde_half_b_last;
@@ -174,7 +214,7 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
     std::ofstream csv(tmp);
     csv << "objective,seed,time,score_error,diffusion_score_error,energy_distance,energy_floor,sliced_w1,sliced_w1_floor,"
            "mean_error,mean_floor,covariance_error,covariance_floor,kurtosis_error,kurtosis_floor,train_seconds,"
-           "time_to_accuracy,heldout_ism,flow_outside_fraction\n";
+           "time_to_accuracy,heldout_ism,flow_outside_fraction,reference_check_score_error,reference_check_diffusion_score_error\n";
     for (const auto& r : res.runs)
       for (std::size_t i = 0; i < times.size(); ++i) {
         const auto& m = r.metrics[i];
@@ -183,7 +223,9 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
             << ',' << m.sliced_w1.floor << ',' << m.mean_error.value << ',' << m.mean_error.floor << ','
             << m.covariance_error.value << ',' << m.covariance_error.floor << ',' << m.kurtosis_error.value << ','
             << m.kurtosis_error.floor << ',' << r.train_seconds << ',' << r.time_to_accuracy << ',' << r.heldout_ism << ','
-            << (i < r.flow_outside.size() ? r.flow_outside[i] : NAN) << '\n';
+            << (i < r.flow_outside.size() ? r.flow_outside[i] : NAN) << ','
+            << (i < res.ref_check_error.size() ? res.ref_check_error[i] : NAN) << ','
+            << (i < res.ref_check_ds_error.size() ? res.ref_check_ds_error[i] : NAN) << '\n';
       }
     csv.close();
     std::filesystem::rename(tmp, csv_path);
@@ -241,6 +283,7 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
          << (tta.empty() ? "not reached" : ms(tta)) << " (" << reached << "/" << total << ") | " << ms(ts) << " | " << ms(ism)
          << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " (" << percent(out) << ") | " << ms(rsw) << " |\n";
     }
+    md << "\n" << study_reference_summary(res, opt) << "\n";
     md << "\nScore errors are sqrt(E|s - s_ref|^2 / E|s_ref|^2) under p_t against a Fokker-Planck reference. Sample\n"
           "metrics push held-out p_t samples at the first evaluation time along the learned probability flow and compare\n"
           "them with an independent held-out SDE half-ensemble; the floor compares the two SDE halves. Flow samples that\n"

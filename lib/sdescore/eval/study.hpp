@@ -4,7 +4,8 @@
 // by method.md section 4:
 //   - relative L2 errors of s and of D s against a Fokker-Planck reference (1D/2D models), whose
 //     start is the recorded normal initial law or else a kernel density estimate of the first
-//     snapshot; errors weighted by the reference density;
+//     snapshot; errors weighted by the reference density; the reference's own error measured by
+//     solving again on half the cells (the refinement difference, next to the errors it judges);
 //   - samples pushed along the learned probability flow against held-out SDE samples, by energy
 //     distance, sliced W1 and moment errors, each with its noise floor (the held-out paths split
 //     into two independent halves, compared the same way); flow samples that leave the
@@ -33,6 +34,10 @@ struct StudyOptions {
   long eval_every = 500;                 ///< steps between accuracy checks (not counted as training time)
   std::vector<int> fp_cells;             ///< Fokker-Planck cells per coordinate (default 1000 / 200 x 200)
   double fp_dt = 0;                      ///< Fokker-Planck time step (default 1e-3 in 1D, 5e-3 in 2D)
+  /// Flux in noiseless directions (hypoelliptic models): "upwind3" (second order) or "upwind1"
+  /// (first order, positivity-preserving, numerically diffusive); no effect where there is noise
+  std::string fp_advection = "upwind3";
+  bool fp_check = true;                  ///< also solve on half the cells: the reference's own error by refinement
   int flow_samples = 2000;               ///< held-out samples pushed along the learned probability flow
   bool reverse_from_prior = false;       ///< reverse SDE from the stationary law instead of p_T samples
   int reverse_steps = 1000;              ///< reverse-SDE steps (0: skip generation)
@@ -64,6 +69,11 @@ struct StudyResult {
   Eigen::MatrixXd ref_cells;                  ///< Fokker-Planck cell centres
   std::vector<Eigen::VectorXd> ref_density;   ///< per time
   std::vector<Eigen::MatrixXd> ref_score;     ///< per time
+  std::vector<int> ref_grid_cells;            ///< the reference's cells per coordinate
+  /// The reference's own error by refinement, per time (reference/refinement.hpp): relative
+  /// difference of s and of D s between the grid and the grid with half the cells, an upper
+  /// estimate of the reference's error for schemes of order >= 1; empty when not computed
+  std::vector<double> ref_check_error, ref_check_ds_error;
   Eigen::MatrixXd sde_half_a_last, sde_half_b_last;  ///< held-out halves at the last time
   std::vector<StudyRun> runs;
 };
@@ -75,6 +85,9 @@ struct StudyControl {
   std::function<void()> poll;                       ///< called often; may throw to stop the study
   std::function<void(const std::string&)> warn;     ///< a flow or reverse SDE that failed (recorded as NaN)
 };
+
+/// One sentence on the reference: its grid, flux and own error by refinement (or why there is none).
+std::string study_reference_summary(const StudyResult& res, const StudyOptions& opt);
 
 /// Runs the study on data (model from data.info).
 StudyResult run_study(const StudyOptions& opt, const score::TrainingData& data, const StudyControl& control = {});

@@ -3,7 +3,9 @@
 // once per shape of additive model (eval/instantiate/dim.cpp.in).
 #include <chrono>
 #include <cstdio>
+#include <cmath>
 #include <limits>
+#include <optional>
 
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/eval/metrics.hpp"
@@ -12,6 +14,7 @@
 #include "sdescore/eval/reverse_sde.hpp"
 #include "sdescore/eval/study.hpp"
 #include "sdescore/reference/fokker_planck.hpp"
+#include "sdescore/reference/refinement.hpp"
 #include "sdescore/score/checks.hpp"
 #include "sdescore/score/fit.hpp"
 #include "sdescore/score/holdout.hpp"
@@ -163,11 +166,39 @@ StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& 
       gs.upper[d] = hi + pad;
       gs.cells[d] = o.fp_cells.empty() ? (D == 1 ? 1000 : 200) : o.fp_cells[std::min<std::size_t>(d, o.fp_cells.size() - 1)];
     }
-    reference::FokkerPlanckSolver<M> fp(model, gs, {}, data.times.front());
-    detail::set_fp_start<M, D>(fp, gs, td.info.initial_law, data.states.front(), model.label());
+    reference::FokkerPlanckOptions fo;
+    fo.advection = o.fp_advection == "upwind1" ? reference::Advection::upwind1 : reference::Advection::upwind3;
     const double fdt = o.fp_dt > 0 ? o.fp_dt : (D == 1 ? 1e-3 : 5e-3);
-    snaps = fp.solve(times, fdt);
+    auto solve = [&](const reference::GridSpec<D>& spec) {
+      reference::FokkerPlanckSolver<M> fp(model, spec, fo, data.times.front());
+      detail::set_fp_start<M, D>(fp, spec, td.info.initial_law, data.states.front(), model.label());
+      return fp.solve(times, fdt);
+    };
+    snaps = solve(gs);
     out.has_reference = true;
+    for (int d = 0; d < D; ++d) out.ref_grid_cells.push_back(gs.cells[d]);
+    if (o.fp_check) {  // the reference's own error: the same solve on half the cells
+      std::optional<reference::GridSpec<D>> half;
+      try {
+        half = reference::coarser_grid(gs);
+      } catch (const ConfigError& e) {
+        if (control.warn) control.warn(std::string(e.what()) + ": the reference's own error is not measured");
+      }
+      if (half) {
+        poll();
+        const auto coarse = solve(*half);
+        for (std::size_t i = 0; i < snaps.size(); ++i) {
+          reference::RefinementDifference d{NAN, NAN};
+          try {
+            d = reference::refinement_difference(model, coarse[i], snaps[i]);
+          } catch (const NumericalError& e) {
+            if (control.warn) control.warn(e.what());
+          }
+          out.ref_check_error.push_back(d.full);
+          out.ref_check_ds_error.push_back(d.diffusion);
+        }
+      }
+    }
     out.ref_cells.resize(snaps[0].grid.size(), D);
     for (int k = 0; k < snaps[0].grid.size(); ++k) out.ref_cells.row(k) = snaps[0].grid.centre_of(k).transpose();
     for (const auto& s : snaps) {
