@@ -73,6 +73,12 @@ def draw(report):
             e = np.array([g["score_error"][()] for g in seeds.values()])
             ax[0, 0].plot(times, e.mean(0), "o-", color=colours[obj], label=f"{obj} ({len(seeds)} seed{'s' if len(seeds) != 1 else ''})")
             ax[0, 0].fill_between(times, e.min(0), e.max(0), color=colours[obj], alpha=0.2)
+        if has_ref and "check_score_error" in f["reference"]:
+            # the reference's own error (the same solve on half the cells): errors, and differences
+            # between objectives, below this line are not resolved by the reference
+            cells_n = " x ".join(str(int(c)) for c in f["reference/grid_cells"][()])
+            ax[0, 0].plot(times, f["reference/check_score_error"][()], "k--",
+                          label=f"reference's own error ({cells_n} vs half the cells)")
         ax[0, 0].set(xlabel="t", ylabel="relative L2 score error", yscale="log", title="score error vs time")
         ax[0, 0].legend()
         # (b) accuracy vs training wall time

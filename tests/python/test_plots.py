@@ -70,6 +70,18 @@ def test_study_score_arrows_cover_the_density_in_both_directions():
         assert lim[1] - lim[0] <= 1.5 * (hi[k] - lo[k])
 
 
+def test_study_error_panel_shows_the_references_own_error():
+    path = need("STUDY_H5")
+    with h5py.File(path, "r") as f:
+        times = f["study/time"][()]
+        check = f["reference/check_score_error"][()]  # compare's refinement check (on by default)
+    ax = load("plot_study").draw(path).axes[0]
+    lines = [ln for ln in ax.get_lines() if ln.get_label().startswith("reference's own error (200 x 200 vs half")]
+    assert len(lines) == 1, "one line for the reference's own error, named with its grid"
+    np.testing.assert_array_equal(lines[0].get_xdata(), times)
+    np.testing.assert_array_equal(lines[0].get_ydata(), check)
+
+
 def test_physics_current_drawn_only_where_the_density_is():
     path = need("PHYSICS_H5")
     with h5py.File(path, "r") as f:
