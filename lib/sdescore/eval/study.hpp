@@ -1,5 +1,5 @@
 #pragma once
-// The objective study (`scorefit compare`, `sdescore.compare`; docs/evaluation.md 6): trains each
+// The objective study (`scorefit compare`, `sdescore.compare`; docs/evaluation.md 8.1): trains each
 // objective with the same network, step budget and seeds on one ensemble and judges every fit
 // by method.md section 4:
 //   - relative L2 errors of s and of D s against a Fokker-Planck reference (1D/2D models), whose
