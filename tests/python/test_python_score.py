@@ -177,8 +177,11 @@ def test_physics_and_compare_from_python(data, tmp_path):
     assert study["reference_cells"] == [200] and check.shape == (2,) and np.all((check > 0) & (check < 0.05))
     quick = sd.compare(data, objectives=["local-dsm"], seeds=[1], steps=50, eval_times=[0.5, 1.0], eval_every=50,
                        flow_samples=20, reverse_steps=0, fp_cells=[201], fp_check=False, threads=1, progress=False,
-                       **SETTINGS)
+                       output=tmp_path / "quick.h5", **SETTINGS)
     assert "reference_check_score_error" not in quick and quick["reference_cells"] == [201]
+    summary = (tmp_path / "quick.md").read_text()
+    assert "| skipped (reverse_steps 0) |" in summary  # no generation was run: not a number
+    assert "Its own error was not measured" in summary
     with pytest.raises(ValueError, match="fp_advection = 'upwind2' is not a Fokker-Planck advection flux: use upwind3 or upwind1"):
         sd.compare(data, objectives=["local-dsm"], seeds=[1], steps=50, fp_advection="upwind2", threads=1, progress=False,
                    **SETTINGS)

@@ -281,7 +281,8 @@ void write_study(const StudyResult& res, const StudyOptions& opt, const std::fil
         }
       md << "| " << n << " | " << (res.has_reference ? ms(e) : "n/a") << " | " << (res.has_reference ? ms(de) : "n/a") << " | "
          << (tta.empty() ? "not reached" : ms(tta)) << " (" << reached << "/" << total << ") | " << ms(ts) << " | " << ms(ism)
-         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " (" << percent(out) << ") | " << ms(rsw) << " |\n";
+         << " | " << ms(ed) << " (" << ms(edf) << ") | " << ms(sw) << " (" << percent(out) << ") | "
+         << (opt.reverse_steps > 0 ? ms(rsw) : "skipped (reverse_steps 0)") << " |\n";
     }
     md << "\n" << study_reference_summary(res, opt) << "\n";
     md << "\nScore errors are sqrt(E|s - s_ref|^2 / E|s_ref|^2) under p_t against a Fokker-Planck reference. Sample\n"
