@@ -65,35 +65,36 @@ RefinementDifference refinement_difference(const M& model, const DensitySnapshot
   if (!(std::abs(coarse.t - fine.t) <= 1e-9 * (1 + std::abs(fine.t))))
     throw ConfigError("reference refinement: the snapshots are at different times (" + detail::fmt_double(coarse.t) + " and " +
                       detail::fmt_double(fine.t) + ")");
+  // The fine solution block-averaged onto the coarse grid, as a snapshot there; a cell counts
+  // where every fine cell of its block and the coarse cell are valid.
   constexpr int B = N == 1 ? 2 : 4;  // fine cells per coarse cell
-  const auto dmat = diffusion_matrix(model, coarse.t);
-  double num = 0, den = 0, dnum = 0, dden = 0;
+  DensitySnapshot<N> avg{coarse.t, cg, Eigen::VectorXd::Zero(cg.size()), {}, std::vector<unsigned char>(cg.size(), 0), 0.0};
+  for (int d = 0; d < N; ++d) avg.score[d] = Eigen::VectorXd::Zero(cg.size());
+  bool any = false;
   for (int k = 0; k < cg.size(); ++k) {
     const auto ci = cg.multi(k);
-    double p = 0;
-    Vec<double, N> ps = Vec<double, N>::Zero();
     bool ok = coarse.valid[k] != 0;
-    for (int b = 0; b < B && ok; ++b) {
+    Vec<double, N> ps = Vec<double, N>::Zero();
+    for (int b = 0; b < B; ++b) {
       std::array<int, N> fi;
       for (int d = 0; d < N; ++d) fi[d] = 2 * ci[d] + ((b >> d) & 1);
       const int f = fg.flat(fi);
-      ok = fine.valid[f] != 0;
-      p += fine.density(f) / B;
+      ok = ok && fine.valid[f] != 0;
+      avg.density(k) += fine.density(f) / B;
       ps += fine.density(f) / B * fine.score_at_cell(f);
     }
-    if (!ok || !(p > 0)) continue;
-    const Vec<double, N> sf = ps / p;
-    const Vec<double, N> sc = coarse.score_at_cell(k);
-    const Mat<double, N, N> D = dmat(cg.centre_of(k));
-    num += p * (sc - sf).squaredNorm();
-    den += p * sf.squaredNorm();
-    dnum += p * (D * (sc - sf)).squaredNorm();
-    dden += p * (D * sf).squaredNorm();
+    if (avg.density(k) > 0)
+      for (int d = 0; d < N; ++d) avg.score[d](k) = ps(d) / avg.density(k);
+    avg.valid[k] = ok && avg.density(k) > 0;
+    any = any || avg.valid[k];
   }
-  if (!(den > 0) || !(dden > 0))
-    throw NumericalError("reference refinement: no cell is valid in both grids with a nonzero score at t = " +
-                         detail::fmt_double(fine.t) + ": the grids are too coarse for the density");
-  return {std::sqrt(num / den), std::sqrt(dnum / dden)};
+  if (!any)
+    throw NumericalError("reference refinement: no cell is valid in both grids at t = " + detail::fmt_double(fine.t) +
+                         ": the grids are too coarse for the density");
+  // the coarse score at a coarse cell centre (interpolation there returns the cell's value)
+  const auto coarse_score = [&](const Vec<double, N>& y) { return coarse.score_at(y); };
+  return {relative_score_error(avg, coarse_score).relative,
+          relative_diffusion_score_error(avg, coarse_score, diffusion_matrix(model, coarse.t)).relative};
 }
 
 }  // namespace sdescore::reference
