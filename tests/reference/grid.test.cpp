@@ -52,6 +52,9 @@ TEST_CASE("grid: bad input is rejected with a message naming the value") {
   CHECK(m.find("lower[0] = nan") != std::string::npos);
   m = error_of(GridSpec<2>{{0.0, 0.0}, {1.0, std::numeric_limits<double>::infinity()}, {10, 10}});
   CHECK(m.find("upper[1] = inf") != std::string::npos);
+  // 10^12 cells: the int cell index would overflow (it used to, and the solver died in reserve())
+  m = error_of(GridSpec<2>{{0.0, 0.0}, {1.0, 1.0}, {1000000, 1000000}});
+  CHECK(m.find("cells 1000000 x 1000000 = 1000000000000 cells is invalid: at most 2147483647 cells") != std::string::npos);
 }
 
 }  // namespace reference_grid_test

@@ -303,6 +303,11 @@ def cases(tmp):
     case("compare --threads 100000", [*C, "--data", j("dw.h5"), "--threads", "100000"], out, (2,))
     case("compare --seeds empty", [*C, "--data", j("dw.h5"), "--objectives", "nope"], out, (2,))
     case("compare 1-path ensemble", [*C, "--data", j("one.h5")], out, (2,))
+    case("compare --fp-advection upwind2", [*C, "--data", j("dw.h5"), "--fp-advection", "upwind2"], out, (2,),
+         "use upwind3 or upwind1")
+    # a reference no machine holds: refused by its memory estimate before it is allocated
+    case("compare --fp-cells 2000000000", [*C, "--data", j("dw.h5"), "--fp-cells", "2000000000"], out, (2,),
+         "the Fokker-Planck reference on 2000000000 cells needs about")
     # a 255-byte report name whose .csv summary would have 256 bytes: refused before the study
     case("compare 255-byte output (.csv too long)", [SCOREFIT, "compare", *tiny, "--data", j("dw.h5"), "-o", j("R" * 252 + ".h5")],
          j("R" * 252 + ".h5"), (2,), ".csv")

@@ -8,6 +8,7 @@
 /// flat = i_0 + cells[0] * i_1.
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "sdescore/core/model.hpp"
@@ -54,8 +55,15 @@ class Grid {
                           " is invalid: it must be an integer >= " + std::to_string(min_cells));
       h_[d] = (spec.upper[d] - spec.lower[d]) / spec.cells[d];
     }
-    size_ = 1;
-    for (int d = 0; d < N; ++d) size_ *= spec.cells[d];
+    long long total = 1;  // cell indices are int: refuse a grid they cannot count
+    for (int d = 0; d < N; ++d) total *= spec.cells[d];
+    if (total > std::numeric_limits<int>::max()) {
+      std::string cs;
+      for (int d = 0; d < N; ++d) cs += (d ? " x " : "") + std::to_string(spec.cells[d]);
+      throw ConfigError("GridSpec: cells " + cs + " = " + std::to_string(total) + " cells is invalid: at most " +
+                        std::to_string(std::numeric_limits<int>::max()) + " cells in all");
+    }
+    size_ = static_cast<int>(total);
   }
 
   const GridSpec<N>& spec() const { return spec_; }

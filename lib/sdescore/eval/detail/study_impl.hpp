@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "sdescore/core/limits.hpp"
 #include "sdescore/ensemble/init.hpp"
 #include "sdescore/eval/metrics.hpp"
 #include "sdescore/eval/detail/model_entry.hpp"
@@ -165,6 +166,17 @@ StudyResult run_study_dim(const AdditiveModel<D, N>& model, const StudyOptions& 
       gs.lower[d] = lo - pad;
       gs.upper[d] = hi + pad;
       gs.cells[d] = o.fp_cells.empty() ? (D == 1 ? 1000 : 200) : o.fp_cells[std::min<std::size_t>(d, o.fp_cells.size() - 1)];
+    }
+    {  // refuse a reference the machine cannot hold, before allocating it (measured 2-4 kB per 2D cell:
+       // the sparse LU's fill; the estimate is the low end, so what is refused surely does not fit)
+      double n = 1;
+      std::string cs;
+      for (int d = 0; d < D; ++d) {
+        n *= gs.cells[d];
+        cs += (d ? " x " : "") + std::to_string(gs.cells[d]);
+      }
+      require_memory("compare: the Fokker-Planck reference on " + cs + " cells", n * (D == 1 ? 200.0 : 2000.0),
+                     "give fewer cells (fp_cells, --fp-cells)");
     }
     reference::FokkerPlanckOptions fo;
     fo.advection = o.fp_advection == "upwind1" ? reference::Advection::upwind1 : reference::Advection::upwind3;
